@@ -1,0 +1,3 @@
+import { mailwireProject } from '../../vitest.shared';
+
+export default mailwireProject('node');
