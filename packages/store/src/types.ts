@@ -155,6 +155,11 @@ export interface MailboxInfo {
   readonly deleted: number;
   /** Sum of message sizes in octets (RFC 8438 STATUS SIZE). */
   readonly size: number;
+  /**
+   * Keywords defined in the mailbox, in their stored spelling (for the FLAGS response of
+   * RFC 9051 §7.3.5). Optional for adapters: when absent, sessions derive them from the messages.
+   */
+  readonly keywords?: readonly string[];
 }
 
 export interface CreateMailboxOptions {
