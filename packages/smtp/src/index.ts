@@ -1,1 +1,18 @@
-export {};
+export { formatCommand, parseCommand, parseCommandText, serializeCommand } from './command.js';
+export type {
+  BodyType,
+  CommandErrorCode,
+  CommandParseResult,
+  DsnNotify,
+  MailParams,
+  RcptParams,
+  SmtpCommand,
+  SmtpVerb,
+} from './command.js';
+export { isEnhancedCode, ReplyParser, reply, serializeReply } from './reply.js';
+export type { ReplyParseError, ReplyParseResult, ReplyParserOptions, SmtpReply } from './reply.js';
+export { DataDecoder, DotStuffer, dotStuff, dotUnstuff } from './dot-stuffing.js';
+export type { DataDecoderOptions, DataPushResult } from './dot-stuffing.js';
+export { decodeXtext, encodeXtext } from './xtext.js';
+export { formatMailbox, parseMailbox, parsePath } from './path.js';
+export type { SmtpMailbox } from './path.js';

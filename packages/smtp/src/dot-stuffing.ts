@@ -1,0 +1,219 @@
+/**
+ * DATA transparency (RFC 5321 §4.5.2): dot-stuffing for senders, streaming unstuffing with
+ * end-of-data detection for receivers.
+ *
+ * A line starts only after `<CRLF>` (or at the start of the data). The end of data is only
+ * `<CRLF>.<CRLF>` (RFC 5321 §4.1.1.4); `<LF>.<LF>`, `<CR>.<CR>`, `<LF>.<CRLF>` and `<CRLF>.<LF>`
+ * are message content, so a bare line ending can never end the data nor start a second
+ * transaction ("SMTP smuggling"). The decoder counts bare LF and bare CR so the session can refuse
+ * the message (the default) or, with `bareLineEndings: 'normalize'`, turns each into CRLF — after
+ * the end-of-data decision, so normalising never creates a terminator.
+ */
+
+import { concatBytes } from '@mailwire/core';
+
+const CR = 13;
+const LF = 10;
+const DOT = 46;
+const CR_BYTES = Uint8Array.of(CR);
+const LF_BYTES = Uint8Array.of(LF);
+const CRLF_BYTES = Uint8Array.of(CR, LF);
+
+const LINE_START = 0;
+const AFTER_DOT = 1;
+const AFTER_DOT_CR = 2;
+const MID = 3;
+const AFTER_CR = 4;
+
+export interface DataDecoderOptions {
+  /** `'keep'` (default) passes bare CR/LF through and counts them; `'normalize'` turns them into CRLF. */
+  readonly bareLineEndings?: 'keep' | 'normalize';
+  /** Longest text line in octets without CRLF; longer lines are counted in `longLines`. Default 998 (RFC 5321 §4.5.3.1.6). */
+  readonly maxLineLength?: number;
+}
+
+export interface DataPushResult {
+  /** Unstuffed message bytes, in order; views into the input where possible. */
+  readonly chunks: Uint8Array[];
+  /** True once `<CRLF>.<CRLF>` was seen. */
+  readonly done: boolean;
+  /** Octets of the input consumed; after the end, the rest is the next command. */
+  readonly consumed: number;
+}
+
+/**
+ * Streaming DATA decoder: feed the raw bytes after the 354 reply, get message bytes.
+ *
+ * @example
+ * const decoder = new DataDecoder();
+ * const { chunks, done, consumed } = decoder.push(bytes);
+ */
+export class DataDecoder {
+  /** Message octets produced so far. */
+  size = 0;
+  /** Bare LF seen (not preceded by CR). */
+  bareLf = 0;
+  /** Bare CR seen (not followed by LF). */
+  bareCr = 0;
+  /** Lines longer than `maxLineLength`. */
+  longLines = 0;
+  private state = LINE_START;
+  private lineLength = 0;
+  private finished = false;
+  private readonly normalize: boolean;
+  private readonly maxLineLength: number;
+
+  constructor(options: DataDecoderOptions = {}) {
+    this.normalize = options.bareLineEndings === 'normalize';
+    this.maxLineLength = options.maxLineLength ?? 998;
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  push(chunk: Uint8Array): DataPushResult {
+    const chunks: Uint8Array[] = [];
+    if (this.finished) return { chunks, done: true, consumed: 0 };
+    const emit = (bytes: Uint8Array) => {
+      if (bytes.length === 0) return;
+      chunks.push(bytes);
+      this.size += bytes.length;
+    };
+    let start = 0;
+    let state = this.state;
+    let lineLength = this.lineLength;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      const b = chunk[i]!;
+      switch (state) {
+        case LINE_START:
+          lineLength = 0;
+          if (b === DOT) {
+            // The leading dot is either stuffing (dropped) or the terminator: never data.
+            emit(chunk.subarray(start, i));
+            start = i + 1;
+            lineLength = 1;
+            state = AFTER_DOT;
+            i++;
+            continue;
+          }
+          state = MID;
+          continue;
+        case AFTER_DOT:
+          if (b === CR) {
+            start = i + 1;
+            state = AFTER_DOT_CR;
+            i++;
+            continue;
+          }
+          state = MID;
+          continue;
+        case AFTER_DOT_CR:
+          if (b === LF) {
+            this.state = LINE_START;
+            this.finished = true;
+            return { chunks, done: true, consumed: i + 1 };
+          }
+          // "." CR not followed by LF: the CR is content, and bare.
+          this.bareCr++;
+          emit(this.normalize ? CRLF_BYTES : CR_BYTES);
+          start = i;
+          lineLength = 0;
+          state = MID;
+          continue;
+        case MID:
+          if (b === CR) state = AFTER_CR;
+          else if (b === LF) {
+            this.bareLf++;
+            if (this.normalize) {
+              emit(chunk.subarray(start, i));
+              emit(CR_BYTES);
+              start = i;
+            }
+            // A bare LF never starts a line: "<LF>.<CRLF>" must not end the data.
+            this.countLine(lineLength);
+            lineLength = 0;
+          } else lineLength++;
+          i++;
+          continue;
+        default:
+          // AFTER_CR
+          if (b === LF) {
+            this.countLine(lineLength);
+            state = LINE_START;
+            i++;
+            continue;
+          }
+          this.bareCr++;
+          if (this.normalize) {
+            emit(chunk.subarray(start, i));
+            emit(LF_BYTES);
+            start = i;
+          }
+          this.countLine(lineLength);
+          lineLength = 0;
+          state = MID;
+          continue;
+      }
+    }
+    if (state !== AFTER_DOT_CR && state !== AFTER_DOT) emit(chunk.subarray(start, n));
+    this.state = state;
+    this.lineLength = lineLength;
+    return { chunks, done: false, consumed: n };
+  }
+
+  private countLine(length: number): void {
+    if (length > this.maxLineLength) this.longLines++;
+  }
+}
+
+/**
+ * Streaming dot-stuffer: message bytes in, wire bytes out. `end()` returns the terminator,
+ * preceded by a CRLF when the message does not end with one.
+ */
+export class DotStuffer {
+  private atLineStart = true;
+  private prevCr = false;
+  private empty = true;
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (this.atLineStart && b === DOT) {
+        out.push(chunk.subarray(start, i));
+        out.push(Uint8Array.of(DOT));
+        start = i;
+      }
+      this.atLineStart = b === LF && this.prevCr;
+      this.prevCr = b === CR;
+    }
+    if (chunk.length > 0) this.empty = false;
+    out.push(chunk.subarray(start));
+    return out.filter((c) => c.length > 0);
+  }
+
+  end(): Uint8Array {
+    return this.empty || this.atLineStart ? Uint8Array.of(DOT, CR, LF) : Uint8Array.of(CR, LF, DOT, CR, LF);
+  }
+}
+
+/** Dot-stuffs a whole message and appends the terminator. */
+export function dotStuff(message: Uint8Array): Uint8Array {
+  const stuffer = new DotStuffer();
+  return concatBytes([...stuffer.push(message), stuffer.end()]);
+}
+
+/** Unstuffs a whole DATA stream; `undefined` when it has no terminator. */
+export function dotUnstuff(
+  wire: Uint8Array,
+  options?: DataDecoderOptions,
+): { message: Uint8Array; rest: Uint8Array } | undefined {
+  const decoder = new DataDecoder(options);
+  const result = decoder.push(wire);
+  if (!result.done) return undefined;
+  return { message: concatBytes(result.chunks), rest: wire.subarray(result.consumed) };
+}
