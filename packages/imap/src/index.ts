@@ -1,1 +1,36 @@
-export {};
+export { Fragmentizer, literalHeader } from './codec/fragmentizer.js';
+export type { CommandFrame, Fragment, FragmentizerOptions, LiteralHeader } from './codec/fragmentizer.js';
+export { parseCommand } from './codec/command-parser.js';
+export type { CommandParserOptions, ParseResult } from './codec/command-parser.js';
+export { serializeCommand, formatSection } from './codec/command-serializer.js';
+export { serializeResponse, serializeResponseParts } from './codec/response.js';
+export type {
+  BodyData,
+  FetchValue,
+  LiteralSource,
+  NValue,
+  Response,
+  ResponseCode,
+  ResponsePart,
+  StatusName,
+} from './codec/response.js';
+export { parseResponse, parseResponses, ResponseParser } from './codec/response-parser.js';
+export type { ResponseParseResult } from './codec/response-parser.js';
+export { formatDate, formatDateTime, formatSequenceSet, WireWriter } from './codec/wire.js';
+export type {
+  AppendMessage,
+  Command,
+  CommandName,
+  EsearchReturn,
+  FetchItem,
+  ImapDate,
+  ImapDateTime,
+  ListReturn,
+  Partial,
+  SearchKey,
+  Section,
+  SeqNumber,
+  SequenceSet,
+  SimpleCommandName,
+  StatusItem,
+} from './codec/types.js';

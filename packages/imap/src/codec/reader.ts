@@ -1,0 +1,363 @@
+import { decodeUtf8, latin1 } from '@mailwire/core';
+import type { CommandFrame } from './fragmentizer.js';
+import { isAtomChar, literalHeader } from './fragmentizer.js';
+import type { ImapDate, ImapDateTime, SequenceSet, SeqNumber } from './types.js';
+
+/**
+ * A cursor over one framed command or response: lines with literals between them. The grammar
+ * reads tokens from it; a literal is taken whole from the frame (never scanned) when the cursor
+ * reaches the header at the end of a line.
+ */
+
+export class ImapSyntaxError extends Error {}
+
+export const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+const SP = 0x20;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+export interface ReaderLimits {
+  /** Deepest parenthesised nesting accepted (search keys, body structures). */
+  readonly maxDepth: number;
+}
+
+export function decodeText(bytes: Uint8Array): string {
+  return decodeUtf8(bytes) ?? latin1(bytes);
+}
+
+export class TokenReader {
+  private li = 0;
+  private pos = 0;
+  private line: Uint8Array;
+  depth = 0;
+
+  constructor(
+    private readonly frame: CommandFrame,
+    readonly limits: ReaderLimits = { maxDepth: 64 },
+  ) {
+    this.line = frame.lines[0] ?? new Uint8Array(0);
+  }
+
+  fail(message: string): never {
+    throw new ImapSyntaxError(message);
+  }
+
+  /** The current byte, or -1 at the end of the line. */
+  peek(): number {
+    return this.pos < this.line.length ? this.line[this.pos]! : -1;
+  }
+
+  peekAt(offset: number): number {
+    const i = this.pos + offset;
+    return i < this.line.length ? this.line[i]! : -1;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.line.length && this.li >= this.frame.lines.length - 1;
+  }
+
+  end(): void {
+    if (!this.atEnd()) this.fail('unexpected characters at end of command');
+  }
+
+  skip(n = 1): void {
+    this.pos += n;
+  }
+
+  sp(): void {
+    if (this.peek() !== SP) this.fail('expected space');
+    this.pos += 1;
+  }
+
+  /** Consumes `c` if it is next. */
+  maybe(c: number): boolean {
+    if (this.peek() !== c) return false;
+    this.pos += 1;
+    return true;
+  }
+
+  expectByte(c: number, what: string): void {
+    if (this.peek() !== c) this.fail(`expected ${what}`);
+    this.pos += 1;
+  }
+
+  /** Consumes `text` (upper case ASCII) case-insensitively if it is next. */
+  maybeWord(text: string): boolean {
+    for (let i = 0; i < text.length; i++) {
+      let c = this.peekAt(i);
+      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+      if (c !== text.charCodeAt(i)) return false;
+    }
+    this.pos += text.length;
+    return true;
+  }
+
+  openList(): void {
+    this.expectByte(0x28, '(');
+    this.depth += 1;
+    if (this.depth > this.limits.maxDepth) this.fail('nesting too deep');
+  }
+
+  closeList(): void {
+    this.expectByte(0x29, ')');
+    this.depth -= 1;
+  }
+
+  /** Reads while `accept(c)` holds; at least one byte. */
+  run(accept: (c: number) => boolean, what: string): string {
+    const start = this.pos;
+    while (this.pos < this.line.length && accept(this.line[this.pos]!)) this.pos += 1;
+    if (this.pos === start) this.fail(`expected ${what}`);
+    return latin1(this.line.subarray(start, this.pos));
+  }
+
+  atom(): string {
+    return this.run(isAtomChar, 'atom');
+  }
+
+  /** An atom, upper-cased (command names, keywords). */
+  keyword(): string {
+    return this.atom().toUpperCase();
+  }
+
+  number(): number {
+    const text = this.run(isDigit, 'number');
+    if (text.length > 20) this.fail('number too large');
+    const value = Number(text);
+    if (!Number.isSafeInteger(value)) this.fail('number too large');
+    return value;
+  }
+
+  nzNumber(): number {
+    const value = this.number();
+    if (value === 0) this.fail('expected a non-zero number');
+    return value;
+  }
+
+  /** number (RFC 9051: 32-bit unsigned). */
+  number32(): number {
+    const value = this.number();
+    if (value > 0xffffffff) this.fail('number out of range');
+    return value;
+  }
+
+  isStringStart(): boolean {
+    const c = this.peek();
+    return c === DQUOTE || c === 0x7b || (c === 0x7e && this.peekAt(1) === 0x7b);
+  }
+
+  /** `string`: a quoted string or a literal, as bytes. */
+  stringBytes(allowBinary = false): Uint8Array {
+    const c = this.peek();
+    if (c === DQUOTE) return this.quoted();
+    if (c === 0x7b || c === 0x7e) return this.literal(allowBinary).bytes;
+    return this.fail('expected string');
+  }
+
+  string(): string {
+    return decodeText(this.stringBytes());
+  }
+
+  /** A literal (`{n}`, `{n+}`, `{n-}`, or `~{n}` when allowed) at the end of the line. */
+  literal(allowBinary: boolean): { bytes: Uint8Array; binary: boolean } {
+    const header = literalHeader(this.line);
+    if (header === undefined || header.start !== this.pos) this.fail('malformed literal');
+    if (header.binary && !allowBinary) this.fail('literal8 not allowed here');
+    const bytes = this.frame.literals[this.li];
+    if (bytes === undefined || bytes.length !== header.size) this.fail('missing literal');
+    this.li += 1;
+    this.line = this.frame.lines[this.li] ?? new Uint8Array(0);
+    this.pos = 0;
+    return { bytes, binary: header.binary };
+  }
+
+  quoted(): Uint8Array {
+    this.expectByte(DQUOTE, 'quoted string');
+    const line = this.line;
+    let i = this.pos;
+    let escaped = false;
+    for (; i < line.length; i++) {
+      const c = line[i]!;
+      if (c === DQUOTE) break;
+      if (c === BACKSLASH) {
+        const n = line[i + 1];
+        if (n !== DQUOTE && n !== BACKSLASH) this.fail('bad escape in quoted string');
+        escaped = true;
+        i += 1;
+      } else if (c === 0 || c === 0x0d || c === 0x0a) {
+        this.fail('bad character in quoted string');
+      }
+    }
+    if (i >= line.length) this.fail('unterminated quoted string');
+    let bytes = line.subarray(this.pos, i);
+    this.pos = i + 1;
+    if (escaped) {
+      const out = new Uint8Array(bytes.length);
+      let n = 0;
+      for (let j = 0; j < bytes.length; j++) {
+        if (bytes[j] === BACKSLASH) j += 1;
+        out[n++] = bytes[j]!;
+      }
+      bytes = out.subarray(0, n);
+    }
+    return bytes;
+  }
+
+  /** `astring`: 1*ASTRING-CHAR or a string. */
+  astring(): string {
+    if (this.isStringStart()) return this.string();
+    return this.run(isAstringChar, 'astring');
+  }
+
+  /** `nstring`: a string or NIL. */
+  nstring(): string | null {
+    if (this.maybeNil()) return null;
+    return this.string();
+  }
+
+  maybeNil(): boolean {
+    const c = this.peekAt(3);
+    if (c !== -1 && isAtomChar(c)) return false;
+    return this.maybeWord('NIL');
+  }
+
+  /** `mailbox`: INBOX is case-insensitive (RFC 9051 §5.1). */
+  mailbox(): string {
+    const name = this.astring();
+    return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+  }
+
+  /** `list-mailbox`: 1*list-char (with wildcards) or a string. */
+  listMailbox(): string {
+    if (this.isStringStart()) return this.string();
+    return this.run((c) => isAstringChar(c) || c === 0x25 || c === 0x2a, 'list-mailbox');
+  }
+
+  /** `flag`: `\Word` or a keyword atom. */
+  flag(allowRecent = false): string {
+    if (this.maybe(BACKSLASH)) {
+      if (allowRecent && this.peek() === 0x2a) {
+        this.skip();
+        return '\\*';
+      }
+      return `\\${this.atom()}`;
+    }
+    return this.atom();
+  }
+
+  flagList(): string[] {
+    this.openList();
+    const flags: string[] = [];
+    if (this.peek() !== 0x29) {
+      flags.push(this.flag());
+      while (this.maybe(SP)) flags.push(this.flag());
+    }
+    this.closeList();
+    return flags;
+  }
+
+  sequenceSet(): SequenceSet {
+    if (this.maybe(0x24)) return '$';
+    const ranges: (readonly [SeqNumber, SeqNumber])[] = [];
+    do {
+      const start = this.seqNumber();
+      const end = this.maybe(0x3a) ? this.seqNumber() : start;
+      ranges.push([start, end]);
+    } while (this.maybe(0x2c));
+    return ranges;
+  }
+
+  private seqNumber(): SeqNumber {
+    if (this.maybe(0x2a)) return '*';
+    if (this.peek() === 0x30) this.fail('sequence numbers do not start with 0');
+    const n = this.nzNumber();
+    if (n > 0xffffffff) this.fail('sequence number out of range');
+    return n;
+  }
+
+  private finishDate(day: number, quoted: boolean): ImapDate {
+    this.expectByte(0x2d, '-');
+    const month = this.month();
+    this.expectByte(0x2d, '-');
+    const yearText = this.run(isDigit, 'year');
+    if (yearText.length !== 4) this.fail('bad year');
+    const year = Number(yearText);
+    if (quoted) this.expectByte(DQUOTE, '"');
+    if (day < 1 || day > 31) this.fail('bad day');
+    return { year, month, day };
+  }
+
+  /** `date`: date-text, optionally quoted. */
+  date(): ImapDate {
+    const quoted = this.maybe(DQUOTE);
+    const dayText = this.run(isDigit, 'day');
+    if (dayText.length > 2) this.fail('bad day');
+    return this.finishDate(Number(dayText), quoted);
+  }
+
+  month(): number {
+    const text = this.run(isAlpha, 'month').toUpperCase();
+    const index = MONTHS.indexOf(text);
+    if (index === -1) this.fail('bad month');
+    return index + 1;
+  }
+
+  /** `date-time`: "dd-Mon-yyyy hh:mm:ss +zzzz" (RFC 9051 §9). */
+  dateTime(): ImapDateTime {
+    this.expectByte(DQUOTE, 'date-time');
+    this.maybe(SP);
+    const dayText = this.run(isDigit, 'day');
+    if (dayText.length > 2) this.fail('bad day');
+    const day = Number(dayText);
+    const date = this.finishDate(day, false);
+    this.sp();
+    const hour = this.twoDigits();
+    this.expectByte(0x3a, ':');
+    const minute = this.twoDigits();
+    this.expectByte(0x3a, ':');
+    const second = this.twoDigits();
+    this.sp();
+    const sign = this.peek();
+    if (sign !== 0x2b && sign !== 0x2d) this.fail('bad zone');
+    this.skip();
+    const zoneText = this.run(isDigit, 'zone');
+    if (zoneText.length !== 4) this.fail('bad zone');
+    const zoneMinutes = Number(zoneText.slice(0, 2)) * 60 + Number(zoneText.slice(2));
+    this.expectByte(DQUOTE, '"');
+    if (hour > 23 || minute > 59 || second > 60) this.fail('bad time');
+    return { ...date, hour, minute, second, zone: sign === 0x2d ? -zoneMinutes : zoneMinutes };
+  }
+
+  private twoDigits(): number {
+    const text = this.run(isDigit, 'digits');
+    if (text.length !== 2) this.fail('bad time');
+    return Number(text);
+  }
+
+  /** Reads the rest of the current line as text (resp-text). */
+  rest(): string {
+    const text = decodeText(this.line.subarray(this.pos));
+    this.pos = this.line.length;
+    return text;
+  }
+
+  /** Reads bytes up to (not including) `stop`, or to the end of the line. */
+  until(stop: number): string {
+    const start = this.pos;
+    while (this.pos < this.line.length && this.line[this.pos] !== stop) this.pos += 1;
+    return decodeText(this.line.subarray(start, this.pos));
+  }
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+export function isAstringChar(c: number): boolean {
+  return isAtomChar(c) || c === 0x5d;
+}
