@@ -57,3 +57,24 @@ export {
   TooLargeError,
 } from './errors.js';
 export type { QuotaExceededDetails, QuotaResource, StoreErrorCode } from './errors.js';
+export { createMemoryStore } from './memory/memory-store.js';
+export type { MemoryStoreOptions } from './memory/memory-store.js';
+export {
+  applyFlags,
+  flagKey,
+  hasFlag,
+  isSystemFlag,
+  normalizeFlag,
+  normalizeFlags,
+  SYSTEM_FLAGS,
+} from './flags.js';
+export {
+  INBOX,
+  isInbox,
+  isInferior,
+  MAILBOX_DELIMITER,
+  normalizeMailboxName,
+  superiorNames,
+} from './names.js';
+export { formatUidl, MAX_UID, normalizeUidSet, uidSetHas } from './uid-set.js';
+export { resolveRange, sliceChunks, sourceChunks } from './source.js';
