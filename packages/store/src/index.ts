@@ -78,3 +78,5 @@ export {
 } from './names.js';
 export { formatUidl, MAX_UID, normalizeUidSet, uidSetHas } from './uid-set.js';
 export { resolveRange, sliceChunks, sourceChunks } from './source.js';
+export { createPbkdf2Hasher } from './pbkdf2-hasher.js';
+export type { Pbkdf2HasherOptions } from './pbkdf2-hasher.js';

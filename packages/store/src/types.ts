@@ -23,17 +23,10 @@
  * - Every failure is a `StoreError` (see `errors.ts`) with a stable `code`.
  */
 
-/**
- * SCRAM-SHA-256 stored keys (RFC 5802 §3, RFC 7677): what a store keeps instead of the password.
- * Structurally identical to `ScramStoredKeys` in `@mailwire/core`'s SASL types, so either can be
- * passed where the other is expected.
- */
-export interface ScramStoredKeys {
-  readonly salt: Uint8Array;
-  readonly iterations: number;
-  readonly storedKey: Uint8Array;
-  readonly serverKey: Uint8Array;
-}
+import type { ScramStoredKeys } from '@mailwire/core';
+
+/** SCRAM-SHA-256 stored keys (RFC 5802 §3, RFC 7677), as `@mailwire/core`'s SASL server wants them. */
+export type { ScramStoredKeys };
 
 /** A message body as the caller has it: one buffer, or chunks (sync or async). */
 export type MessageSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -92,8 +85,11 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** Constant-time check of `password` against a value `hash()` produced. */
   verify(password: string, encoded: string): Promise<boolean>;
-  /** Derives SCRAM-SHA-256 keys; without it, `scramKeys()` returns `undefined` (no SCRAM login). */
-  deriveScramKeys?(password: string): Promise<ScramStoredKeys>;
+  /**
+   * Derives SCRAM-SHA-256 keys (`undefined` when the password cannot be used with SCRAM, e.g.
+   * SASLprep prohibits it); without this method, `scramKeys()` returns `undefined` (no SCRAM login).
+   */
+  deriveScramKeys?(password: string): Promise<ScramStoredKeys | undefined>;
 }
 
 export interface AccountStore {

@@ -63,12 +63,14 @@ import type {
   UidSet,
 } from '../types.js';
 import { formatUidl, MAX_UID, normalizeUidSet } from '../uid-set.js';
+import { createPbkdf2Hasher } from '../pbkdf2-hasher.js';
 import { BlobWriter, sameBlocks, type WrittenBlob } from './blob-writer.js';
 
 export interface MemoryStoreOptions {
   /**
-   * Password hashing. Without one, accounts cannot have passwords (`createAccount` with a
-   * password and `setPassword` throw `UsageError`), and `verifyPassword` always fails.
+   * Password hashing. Default: `createPbkdf2Hasher({ iterations: 4096 })` (pure TypeScript, also
+   * derives SCRAM-SHA-256 keys); pass a stronger one (e.g. scrypt from `@mailwire/store/node`) if the
+   * store holds real passwords.
    */
   readonly hasher?: PasswordHasher;
   /** Largest message accepted, in octets (`ERR_STORE_TOO_LARGE` beyond). Default: unlimited. */
@@ -160,7 +162,7 @@ interface PreparedMessage {
  * Creates an empty in-memory store.
  *
  * @example
- * const store = createMemoryStore({ hasher: createPbkdf2Hasher() });
+ * const store = createMemoryStore();
  * const account = await store.accounts.createAccount({ address: 'ann@example.com', password: 's3cret' });
  * const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
  * await store.append(inbox.id, utf8('Subject: hi\r\n\r\nhello\r\n'), { internalDate: Date.now() });
@@ -174,7 +176,7 @@ class MemoryStore implements MailStore {
   readonly limits: StoreLimits;
   readonly accounts: AccountStore;
 
-  private readonly hasher: PasswordHasher | undefined;
+  private readonly hasher: PasswordHasher;
   private readonly expungeHistory: number;
   private readonly accountsById = new Map<string, MemAccount>();
   /** By lower-cased address and alias. */
@@ -187,7 +189,7 @@ class MemoryStore implements MailStore {
   private closed = false;
 
   constructor(options: MemoryStoreOptions) {
-    this.hasher = options.hasher;
+    this.hasher = options.hasher ?? createPbkdf2Hasher({ iterations: 4096 });
     const limits: { maxMessageSize?: number; maxKeywords?: number } = {};
     if (options.maxMessageSize !== undefined) limits.maxMessageSize = positive(options.maxMessageSize);
     if (options.maxKeywords !== undefined) limits.maxKeywords = positive(options.maxKeywords);
@@ -249,7 +251,7 @@ class MemoryStore implements MailStore {
     return [...this.accountsById.values()];
   }
 
-  /** @internal */ get passwordHasher(): PasswordHasher | undefined {
+  /** @internal */ get passwordHasher(): PasswordHasher {
     return this.hasher;
   }
 
@@ -1011,7 +1013,7 @@ class MemoryAccounts implements AccountStore {
   async verifyPassword(addressOrAlias: string, password: string): Promise<Account | undefined> {
     const account = this.store.accountByName(addressOrAlias);
     const hasher = this.store.passwordHasher;
-    if (account === undefined || account.passwordHash === undefined || hasher === undefined) return undefined;
+    if (account === undefined || account.passwordHash === undefined) return undefined;
     if (typeof password !== 'string') return undefined;
     const ok = await hasher.verify(password, account.passwordHash);
     this.store.check();
@@ -1102,9 +1104,6 @@ class MemoryAccounts implements AccountStore {
     if (password === undefined) return { hash: undefined, scram: undefined };
     if (typeof password !== 'string' || password.length === 0) throw new InvalidError('Empty password');
     const hasher = this.store.passwordHasher;
-    if (hasher === undefined) {
-      throw new UsageError('ERR_INVALID_STATE', 'createMemoryStore() needs a `hasher` to store passwords');
-    }
     const hash = await hasher.hash(password);
     const scram = hasher.deriveScramKeys === undefined ? undefined : await hasher.deriveScramKeys(password);
     return { hash, scram };
