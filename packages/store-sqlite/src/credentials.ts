@@ -3,8 +3,8 @@
  * SCRAM-SHA-256 stored keys (RFC 5802 §3, RFC 7677). The password itself is never stored.
  */
 
-import { createHash, createHmac, pbkdf2Sync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import type { ScramStoredKeys } from '@mailwire/core';
+import { createHash, createHmac, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { PasswordHasher, ScramStoredKeys } from '@mailwire/store';
 
 export interface ScryptParams {
   /** CPU/memory cost, a power of two (default 16384 = 2^14). */
@@ -22,19 +22,19 @@ const KEY_LENGTH = 32;
 const PREFIX = '$scrypt$';
 
 /** `$scrypt$ln=14,r=8,p=1$<salt base64>$<hash base64>` */
-export function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT): string {
+export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
   const ln = Math.log2(params.N);
   if (!Number.isInteger(ln) || ln < 1 || ln > 30) throw new RangeError('scrypt N must be a power of two');
   const salt = randomBytes(16);
-  const key = derive(password, salt, params);
+  const key = await derive(password, salt, params);
   return `${PREFIX}ln=${ln},r=${params.r},p=${params.p}$${b64(salt)}$${b64(key)}`;
 }
 
 /** Checks a password against a string made by `hashPassword()`; false for anything unparseable. */
-export function verifyPassword(password: string, encoded: string): boolean {
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const parsed = parseScrypt(encoded);
   if (parsed === undefined) return false;
-  const key = derive(password, parsed.salt, parsed.params, parsed.hash.byteLength);
+  const key = await derive(password, parsed.salt, parsed.params, parsed.hash.byteLength);
   return key.byteLength === parsed.hash.byteLength && timingSafeEqual(key, parsed.hash);
 }
 
@@ -56,12 +56,17 @@ function parseScrypt(
   return { params: { N: 2 ** ln, r, p }, salt, hash };
 }
 
-function derive(password: string, salt: Uint8Array, params: ScryptParams, length = KEY_LENGTH): Buffer {
-  return scryptSync(password.normalize('NFC'), salt, length, {
-    N: params.N,
-    r: params.r,
-    p: params.p,
-    maxmem: 256 * params.N * params.r + 1024 * 1024,
+function derive(
+  password: string,
+  salt: Uint8Array,
+  params: ScryptParams,
+  length = KEY_LENGTH,
+): Promise<Buffer> {
+  const options = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, length, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
   });
 }
 
@@ -71,12 +76,16 @@ function derive(password: string, salt: Uint8Array, params: ScryptParams, length
  * The password should already be SASLprep-ed by the caller; NFC is applied here as a close
  * approximation for the common case.
  */
-export function scramKeys(
+export async function scramKeys(
   password: string,
   iterations = DEFAULT_SCRAM_ITERATIONS,
   salt: Uint8Array = randomBytes(16),
-): ScramStoredKeys {
-  const salted = pbkdf2Sync(password.normalize('NFC'), salt, iterations, 32, 'sha256');
+): Promise<ScramStoredKeys> {
+  const salted = await new Promise<Buffer>((resolve, reject) => {
+    pbkdf2(password.normalize('NFC'), salt, iterations, 32, 'sha256', (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
@@ -109,4 +118,27 @@ export function decodeScram(encoded: string): ScramStoredKeys | undefined {
 
 function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+export interface ScryptHasherOptions {
+  readonly scrypt?: ScryptParams;
+  /** SCRAM-SHA-256 iterations; 0 disables SCRAM keys (default 4096, RFC 7677 §4). */
+  readonly scramIterations?: number;
+}
+
+/**
+ * The default `PasswordHasher`: scrypt (N=16384, r=8, p=1) and SCRAM-SHA-256 keys (PBKDF2, 4096
+ * iterations), both computed in libuv's thread pool so the event loop stays free.
+ */
+export function createScryptHasher(options: ScryptHasherOptions = {}): PasswordHasher {
+  const params = options.scrypt ?? DEFAULT_SCRYPT;
+  const iterations = options.scramIterations ?? DEFAULT_SCRAM_ITERATIONS;
+  const hasher: PasswordHasher = {
+    hash: (password) => hashPassword(password, params),
+    verify: (password, encoded) => verifyPassword(password, encoded),
+  };
+  if (iterations > 0) {
+    return { ...hasher, deriveScramKeys: (password) => scramKeys(password, iterations) };
+  }
+  return hasher;
 }

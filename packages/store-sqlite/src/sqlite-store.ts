@@ -1,0 +1,1476 @@
+/**
+ * `SqliteStore`: the embedded default `MailStore`. Metadata in one SQLite database (better-sqlite3,
+ * WAL), message bytes in content-addressed files beside it (see `blob-store.ts`).
+ *
+ * Theory of operation
+ *
+ * - better-sqlite3 is synchronous, so every write runs as one `BEGIN IMMEDIATE … COMMIT` inside a
+ *   single turn of the event loop (`#write`): in this process nothing can observe half of it, and
+ *   the IMMEDIATE lock serialises it against writers in other processes. UIDs and MODSEQs are
+ *   allocated inside that transaction, so commit order is UID order: a reader that has seen UID k
+ *   never later sees a new message below k.
+ * - An append streams the message to a temp file first (async, hashing, fsync) with no lock held,
+ *   then commits: rename into place + directory fsync + metadata rows, in the one transaction. The
+ *   promise resolves after COMMIT, which with `synchronous=FULL` (the default) has fsynced the WAL:
+ *   an acknowledged message survives a process crash and a power cut.
+ * - Counters (STATUS, quota) and blob reference counts are maintained by triggers (`schema.ts`).
+ * - Change events are delivered after COMMIT, synchronously, to plain listener sets, in MODSEQ
+ *   order. They reach this process only; `changesSince()` reads the persisted state (messages by
+ *   MODSEQ, and `expunge_log`, trimmed per mailbox and reported as trimmed when it was).
+ */
+
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  Account,
+  AccountStore,
+  AppendItem,
+  AppendOptions,
+  AppendResult,
+  ByteRange,
+  ChangeListener,
+  ChangesSince,
+  CopyResult,
+  CreateAccountInput,
+  CreateMailboxOptions,
+  DeliverOptions,
+  DeliverResult,
+  ExpungeOptions,
+  ExpungeResult,
+  FetchOptions,
+  FlagChange,
+  MailboxChange,
+  MailboxInfo,
+  Maildrop,
+  MailStore,
+  MessageMeta,
+  MessageRef,
+  MessageSource,
+  MoveResult,
+  PasswordHasher,
+  QuotaLimits,
+  QuotaUsage,
+  ScramStoredKeys,
+  SetFlagsOptions,
+  SetFlagsResult,
+  SpecialUse,
+  StoreLimits,
+  UidSet,
+} from '@mailwire/store';
+import {
+  AlreadyExistsError,
+  BackendError,
+  ClosedError,
+  InvalidError,
+  LockedError,
+  NotAllowedError,
+  NotFoundError,
+  QuotaExceededError,
+  StoreError,
+  TooLargeError,
+} from '@mailwire/store';
+import Database from 'better-sqlite3';
+import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
+import { createScryptHasher, decodeScram, encodeScram } from './credentials.js';
+import { DELETED, prepareDatabase } from './schema.js';
+import {
+  addressKey,
+  applyFlags,
+  decodeFlags,
+  encodeFlags,
+  normalizeFlags,
+  normalizeMailboxName,
+  superiors,
+  sysBits,
+  uidRanges,
+} from './values.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding `mail.db` and `blobs/`; created when missing. */
+  readonly path: string;
+  /**
+   * `'full'` (default): every commit fsyncs the WAL, so an acknowledged change survives a power
+   * cut. `'normal'`: commits survive a process crash but the last ones may roll back on power loss
+   * (the database stays consistent either way).
+   */
+  readonly synchronous?: 'full' | 'normal';
+  /** fsync message files and their directories before the metadata commit (default true). */
+  readonly fsync?: boolean;
+  /** How long a writer waits for another process's lock, ms (default 5000). */
+  readonly busyTimeout?: number;
+  /** Largest message accepted, octets (default 1 GiB + 1 MiB slack is not assumed: 1 GiB). */
+  readonly maxMessageSize?: number;
+  /** Expunge records kept per mailbox for `changesSince()` (default 10,000). */
+  readonly expungeHistory?: number;
+  /** Password hashing (default: scrypt N=16384,r=8,p=1 and SCRAM-SHA-256 with 4096 iterations). */
+  readonly hasher?: PasswordHasher;
+  /**
+   * Crash recovery at open: `'safe'` (default) removes temp files of dead processes and settles
+   * trash; `'full'` also deletes message files no row references; `false` skips it.
+   */
+  readonly sweep?: 'safe' | 'full' | false;
+}
+
+const DEFAULT_MAX_MESSAGE = 1024 * 1024 * 1024;
+
+interface MailboxRow {
+  id: number;
+  account_id: number;
+  name: string;
+  special_use: string | null;
+  uidvalidity: number;
+  uidnext: number;
+  highestmodseq: number;
+  messages: number;
+  unseen: number;
+  deleted: number;
+  size: number;
+  trimmed_modseq: number;
+}
+
+interface MessageRow {
+  uid: number;
+  modseq: number;
+  flags: string;
+  sys: number;
+  internal_date: number;
+  size: number;
+  blob: string;
+}
+
+interface AccountRow {
+  id: number;
+  address: string;
+  password: string | null;
+  scram: string | null;
+  quota_storage: number | null;
+  quota_messages: number | null;
+  used_storage: number;
+  used_messages: number;
+}
+
+/** One message to commit: a staged blob and its metadata. */
+interface PendingAppend {
+  readonly staged: StagedBlob;
+  readonly flags: string[];
+  readonly internalDate: number;
+  readonly mime: string | null;
+}
+
+/** What a write transaction collects for after COMMIT. */
+interface WriteContext {
+  readonly events: MailboxChange[];
+  readonly placed: StagedBlob[];
+  readonly retired: { hash: string; trashPath: string }[];
+  readonly discard: StagedBlob[];
+  readonly after: (() => void)[];
+}
+
+function toId(id: string): number {
+  if (typeof id !== 'string' || !/^[1-9][0-9]{0,15}$/.test(id)) return -1;
+  return Number(id);
+}
+
+/** Wraps foreign errors (SQLite, fs) as `ERR_STORE_BACKEND`; store errors pass through. */
+function backend(error: unknown): StoreError {
+  if (StoreError.isInstance(error)) return error;
+  return new BackendError(error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+async function* sourceChunks(source: MessageSource): AsyncGenerator<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    yield source;
+    return;
+  }
+  if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
+    for await (const chunk of source as AsyncIterable<Uint8Array>) yield checkChunk(chunk);
+    return;
+  }
+  if (source !== null && typeof source === 'object' && Symbol.iterator in source) {
+    for (const chunk of source as Iterable<Uint8Array>) yield checkChunk(chunk);
+    return;
+  }
+  throw new InvalidError('Message source must be a Uint8Array or an iterable of Uint8Array');
+}
+
+function checkChunk(chunk: unknown): Uint8Array {
+  if (!(chunk instanceof Uint8Array)) throw new InvalidError('Message source chunks must be Uint8Array');
+  return chunk;
+}
+
+async function* noBytes(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * The process-wide POP3 maildrop lock table, keyed by database path and mailbox id. It lives in
+ * this process only: two processes opening the same store directory do not see each other's
+ * locks (see docs/store-sqlite.md).
+ */
+const maildropLocks = new Set<string>();
+
+export class SqliteStore implements MailStore {
+  readonly delimiter = '/' as const;
+  readonly accounts: AccountStore;
+  readonly limits: StoreLimits;
+  /** The directory the store lives in. */
+  readonly path: string;
+
+  readonly #db: Database.Database;
+  readonly #blobs: BlobStore;
+  readonly #hasher: PasswordHasher;
+  readonly #maxMessageSize: number;
+  readonly #expungeHistory: number;
+  readonly #listeners = new Map<string, Set<ChangeListener>>();
+  readonly #lockPrefix: string;
+  readonly #heldLocks = new Set<string>();
+  #closed = false;
+  #dummyHash: Promise<string> | undefined;
+
+  // Prepared statements
+  readonly #s: ReturnType<typeof prepareStatements>;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options === null || typeof options !== 'object' || typeof options.path !== 'string') {
+      throw new InvalidError('createSqliteStore needs { path: directory }');
+    }
+    this.path = options.path;
+    this.#blobs = new BlobStore(join(options.path, 'blobs'), { fsync: options.fsync ?? true });
+    this.#db = new Database(join(options.path, 'mail.db'));
+    try {
+      prepareDatabase(this.#db, {
+        synchronous: options.synchronous === 'normal' ? 'NORMAL' : 'FULL',
+        busyTimeout: options.busyTimeout ?? 5000,
+      });
+      this.#s = prepareStatements(this.#db);
+      const sweep = options.sweep ?? 'safe';
+      if (sweep !== false) {
+        this.#db
+          .transaction(() => {
+            this.#blobs.sweep((hash) => this.#s.blobRefs.get(hash) !== undefined, sweep === 'full');
+          })
+          .immediate();
+      }
+    } catch (error) {
+      this.#db.close();
+      throw backend(error);
+    }
+    this.#hasher = options.hasher ?? createScryptHasher();
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
+    this.limits = { maxMessageSize: this.#maxMessageSize };
+    this.#expungeHistory = Math.max(1, options.expungeHistory ?? 10_000);
+    this.#lockPrefix = `${this.#db.name}\0`;
+    this.accounts = new SqliteAccounts(this);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals shared with the account store and the maildrop
+
+  /** @internal */
+  get _db(): Database.Database {
+    return this.#db;
+  }
+
+  /** @internal */
+  get _statements(): ReturnType<typeof prepareStatements> {
+    return this.#s;
+  }
+
+  /** @internal */
+  get _hasher(): PasswordHasher {
+    return this.#hasher;
+  }
+
+  /** @internal A hash to verify against for unknown users, so they take as long as known ones. */
+  _dummyHash(): Promise<string> {
+    this.#dummyHash ??= this.#hasher.hash('mailwire-dummy-password');
+    return this.#dummyHash;
+  }
+
+  /** @internal */
+  _check(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
+  /**
+   * @internal Runs `fn` as one IMMEDIATE transaction; then, after COMMIT, purges retired blobs,
+   * drops unused temp files and delivers change events. On failure, undoes the file moves.
+   */
+  _write<T>(fn: (ctx: WriteContext) => T): T {
+    this._check();
+    const ctx: WriteContext = { events: [], placed: [], retired: [], discard: [], after: [] };
+    const db = this.#db;
+    let result: T;
+    try {
+      this.#s.begin.run();
+      try {
+        result = fn(ctx);
+        this.#collectGarbage(ctx);
+        this.#s.commit.run();
+      } catch (error) {
+        if (db.inTransaction) {
+          // Still holding the write lock: files placed by this transaction are referenced by no
+          // one else yet, so they can go; retired ones come back.
+          for (const staged of ctx.placed)
+            this.#blobs.discard({ ...staged, tmpPath: this.#blobs.path(staged.hash) });
+          for (const r of ctx.retired) this.#blobs.restore(r.hash, r.trashPath);
+          this.#s.rollback.run();
+        }
+        throw error;
+      }
+    } catch (error) {
+      for (const staged of ctx.discard) this.#blobs.discard(staged);
+      throw backend(error);
+    }
+    for (const r of ctx.retired) this.#blobs.purge(r.trashPath);
+    for (const staged of ctx.discard) this.#blobs.discard(staged);
+    for (const fn2 of ctx.after) fn2();
+    for (const event of ctx.events) this.#emit(event);
+    return result;
+  }
+
+  /** @internal A read-only snapshot (one deferred transaction). */
+  _read<T>(fn: () => T): T {
+    this._check();
+    try {
+      return this.#db.transaction(fn)();
+    } catch (error) {
+      throw backend(error);
+    }
+  }
+
+  #collectGarbage(ctx: WriteContext): void {
+    const hashes = this.#s.gcList.all() as { hash: string }[];
+    for (const { hash } of hashes) {
+      const row = this.#s.blobRefs.get(hash) as { refs: number } | undefined;
+      this.#s.gcDelete.run(hash);
+      if (row === undefined || row.refs > 0) continue;
+      this.#s.blobDelete.run(hash);
+      try {
+        ctx.retired.push({ hash, trashPath: this.#blobs.retire(hash) });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  #emit(change: MailboxChange): void {
+    const set = this.#listeners.get(change.mailboxId);
+    if (set === undefined) return;
+    for (const listener of [...set]) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure must not affect the writer or other listeners.
+      }
+    }
+  }
+
+  /** @internal */
+  _mailboxRow(id: number): MailboxRow | undefined {
+    return this.#s.mailboxById.get(id) as MailboxRow | undefined;
+  }
+
+  /** @internal */
+  _info(row: MailboxRow): MailboxInfo {
+    const subscribed = this.#s.subscriptionGet.get(row.account_id, row.name) !== undefined;
+    const info: MailboxInfo = {
+      id: String(row.id),
+      accountId: String(row.account_id),
+      name: row.name,
+      delimiter: '/',
+      subscribed,
+      uidValidity: row.uidvalidity,
+      uidNext: row.uidnext,
+      highestModseq: row.highestmodseq,
+      messages: row.messages,
+      unseen: row.unseen,
+      deleted: row.deleted,
+      size: row.size,
+    };
+    return row.special_use === null ? info : { ...info, specialUse: row.special_use as SpecialUse };
+  }
+
+  /** @internal A fresh UIDVALIDITY: above every one this store handed out, seeded by the clock. */
+  _nextUidValidity(): number {
+    const last = (this.#s.metaGet.get('uidvalidity') as { value: number } | undefined)?.value ?? 0;
+    let next = Math.max(last + 1, Math.floor(Date.now() / 1000));
+    if (next > 0xffffffff) next = 1;
+    this.#s.metaSet.run('uidvalidity', next);
+    return next;
+  }
+
+  /** @internal Inserts a mailbox (the name must be free) and its missing superiors. */
+  _createMailboxRow(accountId: number, name: string, specialUse: SpecialUse | null): MailboxRow {
+    for (const superior of superiors(name)) {
+      if (this.#s.mailboxByName.get(accountId, superior) === undefined) {
+        this.#s.mailboxInsert.run(accountId, superior, null, this._nextUidValidity());
+      }
+    }
+    const { lastInsertRowid } = this.#s.mailboxInsert.run(
+      accountId,
+      name,
+      specialUse,
+      this._nextUidValidity(),
+    );
+    return this._mailboxRow(Number(lastInsertRowid))!;
+  }
+
+  /** @internal Deletes the messages of a mailbox and the mailbox row, queueing a deleted event. */
+  _deleteMailboxRow(ctx: WriteContext, row: MailboxRow): void {
+    this.#s.messagesDeleteAll.run(row.id);
+    this.#s.expungeLogDeleteAll.run(row.id);
+    this.#s.mailboxDelete.run(row.id);
+    ctx.events.push({ type: 'mailboxDeleted', mailboxId: String(row.id), modseq: row.highestmodseq + 1 });
+  }
+
+  /** @internal Removes these UIDs (which must exist) with one new MODSEQ; logs them for changesSince. */
+  _expungeUids(ctx: WriteContext, row: MailboxRow, uids: readonly number[]): number {
+    const modseq = this.#bumpModseq(row.id);
+    for (const uid of uids) {
+      this.#s.messageDelete.run(row.id, uid);
+      this.#s.expungeLogInsert.run(row.id, uid, modseq);
+    }
+    this.#trimExpungeLog(row.id);
+    ctx.events.push({ type: 'expunge', mailboxId: String(row.id), modseq, uids: [...uids] });
+    return modseq;
+  }
+
+  #trimExpungeLog(mailboxId: number): void {
+    const count = (this.#s.expungeLogCount.get(mailboxId) as { n: number }).n;
+    if (count <= this.#expungeHistory) return;
+    const cut = this.#s.expungeLogNth.get(mailboxId, count - this.#expungeHistory - 1) as { modseq: number };
+    // Whole MODSEQs only: a MODSEQ is either fully known or reported as trimmed.
+    this.#s.expungeLogTrim.run(mailboxId, cut.modseq);
+    this.#s.mailboxTrimmed.run(cut.modseq, mailboxId);
+  }
+
+  #bumpModseq(mailboxId: number): number {
+    return (this.#s.modseqBump.get(mailboxId) as { highestmodseq: number }).highestmodseq;
+  }
+
+  #requireMailbox(mailboxId: string): MailboxRow {
+    const row = this._mailboxRow(toId(mailboxId));
+    if (row === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
+    return row;
+  }
+
+  #accountRow(accountId: number): AccountRow | undefined {
+    return this.#s.accountById.get(accountId) as AccountRow | undefined;
+  }
+
+  #requireAccount(accountId: string): AccountRow {
+    const row = this.#accountRow(toId(accountId));
+    if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
+    return row;
+  }
+
+  /** RFC 9208 §5.1/§5.2: the whole operation fits under both limits or it fails. */
+  #checkQuota(accountId: number, messages: number, octets: number): void {
+    const account = this.#accountRow(accountId);
+    if (account === undefined) throw new NotFoundError('No such account');
+    if (
+      account.quota_messages !== null &&
+      account.used_messages + messages > account.quota_messages &&
+      messages > 0
+    ) {
+      throw new QuotaExceededError({
+        resource: 'MESSAGE',
+        limit: account.quota_messages,
+        usage: account.used_messages,
+        requested: messages,
+      });
+    }
+    if (
+      account.quota_storage !== null &&
+      account.used_storage + octets > account.quota_storage &&
+      octets > 0
+    ) {
+      throw new QuotaExceededError({
+        resource: 'STORAGE',
+        limit: account.quota_storage,
+        usage: account.used_storage,
+        requested: octets,
+      });
+    }
+  }
+
+  #selectUids(mailboxId: number, uids: UidSet): MessageRow[] {
+    const out: MessageRow[] = [];
+    for (const [from, to] of uidRanges(uids)) {
+      for (const row of this.#s.messagesRange.iterate(mailboxId, from, to) as Iterable<MessageRow>)
+        out.push(row);
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Mailboxes
+
+  async listMailboxes(accountId: string): Promise<MailboxInfo[]> {
+    return this._read(() => {
+      this.#requireAccount(accountId);
+      return (this.#s.mailboxesOfAccount.all(toId(accountId)) as MailboxRow[]).map((r) => this._info(r));
+    });
+  }
+
+  async getMailbox(accountId: string, name: string): Promise<MailboxInfo | undefined> {
+    const canonical = normalizeMailboxName(name);
+    return this._read(() => {
+      const row = this.#s.mailboxByName.get(toId(accountId), canonical) as MailboxRow | undefined;
+      return row === undefined ? undefined : this._info(row);
+    });
+  }
+
+  async getMailboxById(mailboxId: string): Promise<MailboxInfo | undefined> {
+    return this._read(() => {
+      const row = this._mailboxRow(toId(mailboxId));
+      return row === undefined ? undefined : this._info(row);
+    });
+  }
+
+  async createMailbox(
+    accountId: string,
+    name: string,
+    options: CreateMailboxOptions = {},
+  ): Promise<MailboxInfo> {
+    const canonical = normalizeMailboxName(name);
+    return this._write(() => {
+      const account = this.#requireAccount(accountId);
+      if (this.#s.mailboxByName.get(account.id, canonical) !== undefined) {
+        throw new AlreadyExistsError(`Mailbox ${canonical} exists`);
+      }
+      const row = this._createMailboxRow(account.id, canonical, options.specialUse ?? null);
+      if (options.subscribe === true) this.#s.subscriptionInsert.run(account.id, canonical);
+      return this._info(row);
+    });
+  }
+
+  async deleteMailbox(accountId: string, name: string): Promise<void> {
+    const canonical = normalizeMailboxName(name);
+    // RFC 9051 §6.3.5: deleting INBOX is an error.
+    if (canonical === 'INBOX') throw new NotAllowedError('INBOX cannot be deleted');
+    this._write((ctx) => {
+      const row = this.#s.mailboxByName.get(toId(accountId), canonical) as MailboxRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No mailbox ${canonical}`);
+      this._deleteMailboxRow(ctx, row);
+    });
+  }
+
+  async renameMailbox(accountId: string, from: string, to: string): Promise<MailboxInfo> {
+    const source = normalizeMailboxName(from);
+    const target = normalizeMailboxName(to);
+    return this._write((ctx) => {
+      const account = this.#requireAccount(accountId);
+      const row = this.#s.mailboxByName.get(account.id, source) as MailboxRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No mailbox ${source}`);
+      if (this.#s.mailboxByName.get(account.id, target) !== undefined) {
+        throw new AlreadyExistsError(`Mailbox ${target} exists`);
+      }
+      if (target.startsWith(`${source}/`)) throw new InvalidError('Cannot rename a mailbox into itself');
+      if (source === 'INBOX') {
+        // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves INBOX
+        // empty; its inferiors are not renamed.
+        const dest = this._createMailboxRow(account.id, target, null);
+        const messages = this.#s.messagesAll.all(row.id) as MessageRow[];
+        if (messages.length > 0) this.#moveRows(ctx, row, dest, messages);
+        return this._info(this._mailboxRow(dest.id)!);
+      }
+      const family = [
+        row,
+        ...(this.#s.mailboxesUnder.all(account.id, `${source}/`, `${source}0`) as MailboxRow[]),
+      ];
+      for (const member of family) {
+        const newName = target + member.name.slice(source.length);
+        if (member !== row && this.#s.mailboxByName.get(account.id, newName) !== undefined) {
+          throw new AlreadyExistsError(`Mailbox ${newName} exists`);
+        }
+      }
+      for (const superior of superiors(target)) {
+        if (this.#s.mailboxByName.get(account.id, superior) === undefined) {
+          this.#s.mailboxInsert.run(account.id, superior, null, this._nextUidValidity());
+        }
+      }
+      // Two passes through temporary names keep UNIQUE(account_id, name) satisfied throughout.
+      for (const member of family) this.#s.mailboxRename.run(`\0${member.id}`, member.id);
+      for (const member of family) {
+        const newName = target + member.name.slice(source.length);
+        this.#s.mailboxRename.run(newName, member.id);
+        ctx.events.push({
+          type: 'mailboxRenamed',
+          mailboxId: String(member.id),
+          modseq: member.highestmodseq,
+          name: newName,
+        });
+      }
+      return this._info(this._mailboxRow(row.id)!);
+    });
+  }
+
+  async setSpecialUse(
+    accountId: string,
+    name: string,
+    specialUse: SpecialUse | undefined,
+  ): Promise<MailboxInfo> {
+    const canonical = normalizeMailboxName(name);
+    const allowed = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash'];
+    if (specialUse !== undefined && !allowed.includes(specialUse)) {
+      throw new InvalidError(`Unknown special-use attribute ${String(specialUse)}`);
+    }
+    return this._write(() => {
+      const row = this.#s.mailboxByName.get(toId(accountId), canonical) as MailboxRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No mailbox ${canonical}`);
+      this.#s.mailboxSpecialUse.run(specialUse ?? null, row.id);
+      return this._info(this._mailboxRow(row.id)!);
+    });
+  }
+
+  async setSubscribed(accountId: string, name: string, subscribed: boolean): Promise<void> {
+    const canonical = normalizeMailboxName(name);
+    this._write(() => {
+      const account = this.#requireAccount(accountId);
+      if (subscribed) this.#s.subscriptionInsert.run(account.id, canonical);
+      else this.#s.subscriptionDelete.run(account.id, canonical);
+    });
+  }
+
+  async listSubscriptions(accountId: string): Promise<string[]> {
+    return this._read(() => {
+      this.#requireAccount(accountId);
+      return (this.#s.subscriptionsOfAccount.all(toId(accountId)) as { name: string }[]).map((r) => r.name);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Messages
+
+  async append(mailboxId: string, source: MessageSource, options: AppendOptions): Promise<AppendResult> {
+    const [result] = await this.#appendItems(mailboxId, [{ ...options, source }]);
+    return result!;
+  }
+
+  async appendMany(mailboxId: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
+    if (!Array.isArray(items)) throw new InvalidError('appendMany needs an array');
+    if (items.length === 0) return [];
+    return this.#appendItems(mailboxId, items);
+  }
+
+  async deliver(address: string, source: MessageSource, options: DeliverOptions): Promise<DeliverResult> {
+    this._check();
+    const target = normalizeMailboxName(options.mailbox ?? 'INBOX');
+    const mailboxId = this._read(() => {
+      const hit = this.#s.addressGet.get(addressKeyOrNull(address) ?? '') as
+        | { account_id: number }
+        | undefined;
+      if (hit === undefined) throw new NotFoundError(`No account for ${address}`);
+      const row = this.#s.mailboxByName.get(hit.account_id, target) as MailboxRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No mailbox ${target}`);
+      return String(row.id);
+    });
+    const item: AppendItem = {
+      source,
+      internalDate: options.internalDate,
+      ...(options.flags === undefined ? {} : { flags: options.flags }),
+      ...(options.mimeIndex === undefined ? {} : { mimeIndex: options.mimeIndex }),
+    };
+    const [result] = await this.#appendItems(mailboxId, [item]);
+    const row = this._read(() => this._mailboxRow(toId(mailboxId)));
+    return { ...result!, accountId: String(row?.account_id ?? '') };
+  }
+
+  async #appendItems(mailboxId: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
+    this._check();
+    const prepared = items.map((item) => {
+      if (item === null || typeof item !== 'object') throw new InvalidError('append options missing');
+      const internalDate = item.internalDate;
+      if (typeof internalDate !== 'number' || !Number.isFinite(internalDate)) {
+        throw new InvalidError('internalDate must be a number of milliseconds');
+      }
+      return { item, flags: normalizeFlags(item.flags ?? []), internalDate: Math.trunc(internalDate) };
+    });
+    // Fail fast, before streaming anything, when the mailbox does not exist.
+    this._read(() => this.#requireMailbox(mailboxId));
+    const pending: PendingAppend[] = [];
+    try {
+      for (const p of prepared) {
+        let staged: StagedBlob;
+        try {
+          staged = await this.#blobs.stage(sourceChunks(p.item.source), this.#maxMessageSize);
+        } catch (error) {
+          if (error instanceof BlobTooLargeError) throw new TooLargeError(this.#maxMessageSize);
+          throw backend(error);
+        }
+        let mime: string | null = null;
+        if (p.item.mimeIndex !== undefined) {
+          try {
+            const value = p.item.mimeIndex();
+            if (value !== undefined) mime = JSON.stringify(value);
+          } catch (error) {
+            this.#blobs.discard(staged);
+            throw backend(error);
+          }
+        }
+        pending.push({ staged, flags: p.flags, internalDate: p.internalDate, mime });
+      }
+    } catch (error) {
+      for (const p of pending) this.#blobs.discard(p.staged);
+      throw error;
+    }
+    return this._write((ctx) => {
+      for (const p of pending) ctx.discard.push(p.staged);
+      const row = this.#requireMailbox(mailboxId);
+      const total = pending.reduce((sum, p) => sum + p.staged.size, 0);
+      this.#checkQuota(row.account_id, pending.length, total);
+      const first = this.#allocUids(row.id, pending.length);
+      const modseq = this.#bumpModseq(row.id);
+      const results: AppendResult[] = [];
+      const added: FlagChange[] = [];
+      pending.forEach((p, i) => {
+        const uid = first + i;
+        this.#reference(ctx, p.staged, p.mime);
+        this.#s.messageInsert.run(
+          row.id,
+          uid,
+          modseq,
+          encodeFlags(p.flags),
+          sysBits(p.flags),
+          p.internalDate,
+          p.staged.size,
+          p.staged.hash,
+        );
+        results.push({
+          mailboxId: String(row.id),
+          uidValidity: row.uidvalidity,
+          uid,
+          modseq,
+          size: p.staged.size,
+          blobId: p.staged.hash,
+        });
+        added.push({ uid, flags: p.flags, modseq });
+      });
+      ctx.events.push({ type: 'exists', mailboxId: String(row.id), modseq, messages: added });
+      return results;
+    });
+  }
+
+  /** Makes sure a blob row exists for a staged file: dedup on the hash, else place the file. */
+  #reference(ctx: WriteContext, staged: StagedBlob, mime: string | null): void {
+    const existing = this.#s.blobRefs.get(staged.hash) as { refs: number } | undefined;
+    if (existing !== undefined) {
+      if (mime !== null) this.#s.blobSetMimeIfNull.run(mime, staged.hash);
+      return;
+    }
+    this.#blobs.place(staged);
+    ctx.placed.push(staged);
+    this.#s.blobInsert.run(staged.hash, staged.size, mime);
+  }
+
+  #allocUids(mailboxId: number, count: number): number {
+    const row = this.#s.uidAlloc.get(count, mailboxId) as { uidnext: number };
+    const first = row.uidnext - count;
+    if (row.uidnext - 1 > 0xffffffff) throw new BackendError('UID space of the mailbox exhausted');
+    return first;
+  }
+
+  async copy(sourceMailboxId: string, uids: UidSet, destMailboxId: string): Promise<CopyResult> {
+    uidRanges(uids);
+    return this._write((ctx) => {
+      const source = this.#requireMailbox(sourceMailboxId);
+      const dest = this.#requireMailbox(destMailboxId);
+      const messages = this.#selectUids(source.id, uids);
+      if (messages.length === 0) {
+        return {
+          destMailboxId: String(dest.id),
+          uidValidity: dest.uidvalidity,
+          mapping: [],
+          modseq: dest.highestmodseq,
+        };
+      }
+      const octets = messages.reduce((sum, m) => sum + m.size, 0);
+      this.#checkQuota(dest.account_id, messages.length, octets);
+      const { mapping, modseq } = this.#insertCopies(ctx, dest, messages);
+      return { destMailboxId: String(dest.id), uidValidity: dest.uidvalidity, mapping, modseq };
+    });
+  }
+
+  #insertCopies(
+    ctx: WriteContext,
+    dest: MailboxRow,
+    messages: readonly MessageRow[],
+  ): { mapping: { sourceUid: number; destUid: number }[]; modseq: number } {
+    const first = this.#allocUids(dest.id, messages.length);
+    const modseq = this.#bumpModseq(dest.id);
+    const mapping: { sourceUid: number; destUid: number }[] = [];
+    const added: FlagChange[] = [];
+    messages.forEach((m, i) => {
+      const uid = first + i;
+      this.#s.messageInsert.run(dest.id, uid, modseq, m.flags, m.sys, m.internal_date, m.size, m.blob);
+      mapping.push({ sourceUid: m.uid, destUid: uid });
+      added.push({ uid, flags: decodeFlags(m.flags), modseq });
+    });
+    ctx.events.push({ type: 'exists', mailboxId: String(dest.id), modseq, messages: added });
+    return { mapping, modseq };
+  }
+
+  #moveRows(
+    ctx: WriteContext,
+    source: MailboxRow,
+    dest: MailboxRow,
+    messages: readonly MessageRow[],
+  ): { mapping: { sourceUid: number; destUid: number }[]; modseq: number; sourceModseq: number } {
+    const { mapping, modseq } = this.#insertCopies(ctx, dest, messages);
+    const sourceModseq = this._expungeUids(
+      ctx,
+      source,
+      messages.map((m) => m.uid),
+    );
+    return { mapping, modseq, sourceModseq };
+  }
+
+  async move(sourceMailboxId: string, uids: UidSet, destMailboxId: string): Promise<MoveResult> {
+    uidRanges(uids);
+    return this._write((ctx) => {
+      const source = this.#requireMailbox(sourceMailboxId);
+      const dest = this.#requireMailbox(destMailboxId);
+      const messages = this.#selectUids(source.id, uids);
+      if (messages.length === 0) {
+        return {
+          destMailboxId: String(dest.id),
+          uidValidity: dest.uidvalidity,
+          mapping: [],
+          modseq: dest.highestmodseq,
+          expunged: [],
+          sourceModseq: source.highestmodseq,
+        };
+      }
+      if (dest.account_id !== source.account_id) {
+        this.#checkQuota(
+          dest.account_id,
+          messages.length,
+          messages.reduce((sum, m) => sum + m.size, 0),
+        );
+      }
+      const { mapping, modseq, sourceModseq } = this.#moveRows(ctx, source, dest, messages);
+      const destAfter = this._mailboxRow(dest.id)!;
+      return {
+        destMailboxId: String(dest.id),
+        uidValidity: dest.uidvalidity,
+        mapping,
+        modseq: source.id === dest.id ? destAfter.highestmodseq : modseq,
+        expunged: messages.map((m) => m.uid),
+        sourceModseq,
+      };
+    });
+  }
+
+  async expunge(mailboxId: string, options: ExpungeOptions = {}): Promise<ExpungeResult> {
+    if (options.uids !== undefined) uidRanges(options.uids);
+    return this._write((ctx) => {
+      const row = this.#requireMailbox(mailboxId);
+      const candidates =
+        options.uids === undefined
+          ? (this.#s.messagesDeleted.all(row.id, DELETED) as MessageRow[])
+          : this.#selectUids(row.id, options.uids).filter((m) => (m.sys & DELETED) !== 0);
+      if (candidates.length === 0) return { expunged: [], modseq: row.highestmodseq };
+      const uids = candidates.map((m) => m.uid);
+      const modseq = this._expungeUids(ctx, row, uids);
+      return { expunged: uids, modseq };
+    });
+  }
+
+  async setFlags(mailboxId: string, uids: UidSet, options: SetFlagsOptions): Promise<SetFlagsResult> {
+    uidRanges(uids);
+    if (options === null || typeof options !== 'object') throw new InvalidError('setFlags needs options');
+    const flags = normalizeFlags(options.flags);
+    const mode = options.mode;
+    if (mode !== 'add' && mode !== 'remove' && mode !== 'replace')
+      throw new InvalidError(`Invalid mode ${String(mode)}`);
+    const unchangedSince = options.unchangedSince;
+    if (unchangedSince !== undefined && (!Number.isInteger(unchangedSince) || unchangedSince < 0)) {
+      throw new InvalidError('unchangedSince must be a non-negative integer');
+    }
+    return this._write((ctx) => {
+      const row = this.#requireMailbox(mailboxId);
+      const messages = this.#selectUids(row.id, uids);
+      const modified: number[] = [];
+      const updates: { uid: number; flags: readonly string[] }[] = [];
+      for (const m of messages) {
+        // RFC 7162 §3.1.3: a message changed since UNCHANGEDSINCE fails the conditional store.
+        if (unchangedSince !== undefined && m.modseq > unchangedSince) {
+          modified.push(m.uid);
+          continue;
+        }
+        const next = applyFlags(decodeFlags(m.flags), mode, flags);
+        if (next !== undefined) updates.push({ uid: m.uid, flags: next });
+      }
+      if (updates.length === 0) return { changed: [], modified, modseq: row.highestmodseq };
+      const modseq = this.#bumpModseq(row.id);
+      const changed: FlagChange[] = [];
+      for (const u of updates) {
+        this.#s.messageSetFlags.run(encodeFlags(u.flags), sysBits(u.flags), modseq, row.id, u.uid);
+        changed.push({ uid: u.uid, flags: [...u.flags], modseq });
+      }
+      ctx.events.push({ type: 'flags', mailboxId: String(row.id), modseq, messages: changed });
+      return { changed, modified, modseq };
+    });
+  }
+
+  async fetchMessages(mailboxId: string, uids: UidSet, options: FetchOptions = {}): Promise<MessageMeta[]> {
+    const ranges = uidRanges(uids);
+    const changedSince = options.changedSince;
+    if (changedSince !== undefined && (!Number.isInteger(changedSince) || changedSince < 0)) {
+      throw new InvalidError('changedSince must be a non-negative integer');
+    }
+    return this._read(() => {
+      const row = this.#requireMailbox(mailboxId);
+      const out: MessageMeta[] = [];
+      const stmt = options.mimeIndex === true ? this.#s.messagesRangeMime : this.#s.messagesRangeSince;
+      for (const [from, to] of ranges) {
+        for (const m of stmt.iterate(row.id, from, to, changedSince ?? 0) as Iterable<
+          MessageRow & { mime?: string | null }
+        >) {
+          const meta: MessageMeta = {
+            uid: m.uid,
+            modseq: m.modseq,
+            flags: decodeFlags(m.flags),
+            internalDate: m.internal_date,
+            size: m.size,
+            blobId: m.blob,
+          };
+          out.push(
+            m.mime === undefined || m.mime === null
+              ? meta
+              : { ...meta, mimeIndex: JSON.parse(m.mime) as unknown },
+          );
+        }
+      }
+      return out;
+    });
+  }
+
+  async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
+    this._check();
+    if (ref === null || typeof ref !== 'object')
+      throw new InvalidError('readMessage needs a message reference');
+    const found = this._read(() => {
+      if ('blobId' in ref) {
+        const blob = this.#s.blobGet.get(String(ref.blobId)) as { hash: string; size: number } | undefined;
+        return blob === undefined || !/^[0-9a-f]{64}$/.test(blob.hash) ? undefined : blob;
+      }
+      const m = this.#s.messageGet.get(toId(ref.mailboxId), ref.uid) as MessageRow | undefined;
+      return m === undefined ? undefined : { hash: m.blob, size: m.size };
+    });
+    if (found === undefined) throw new NotFoundError('No such message');
+    const { start, end } = resolveRange(range, found.size);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.#blobs.path(found.hash), 'r');
+    } catch (error) {
+      // Expunged (and its file retired) between the lookup and the open.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('No such message');
+      throw backend(error);
+    }
+    if (end <= start) {
+      await handle.close();
+      return noBytes();
+    }
+    return handle.createReadStream({ start, end: end - 1, highWaterMark: 64 * 1024, autoClose: true });
+  }
+
+  async getMimeIndex(blobId: string): Promise<unknown> {
+    return this._read(() => {
+      const row = this.#s.blobGet.get(String(blobId)) as { mime: string | null } | undefined;
+      return row?.mime == null ? undefined : (JSON.parse(row.mime) as unknown);
+    });
+  }
+
+  async setMimeIndex(blobId: string, index: unknown): Promise<void> {
+    const json = index === undefined ? null : JSON.stringify(index);
+    this._write(() => {
+      const { changes } = this.#s.blobSetMime.run(json, String(blobId));
+      if (changes === 0) throw new NotFoundError(`No blob ${blobId}`);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Change feed
+
+  subscribe(mailboxId: string, listener: ChangeListener): () => void {
+    this._check();
+    if (typeof listener !== 'function') throw new InvalidError('listener must be a function');
+    const key = String(mailboxId);
+    let set = this.#listeners.get(key);
+    if (set === undefined) this.#listeners.set(key, (set = new Set()));
+    // Wrapped so the same function subscribed twice gets two independent subscriptions.
+    const entry: ChangeListener = (change) => listener(change);
+    set.add(entry);
+    return () => {
+      const current = this.#listeners.get(key);
+      if (current === undefined) return;
+      current.delete(entry);
+      if (current.size === 0) this.#listeners.delete(key);
+    };
+  }
+
+  async changesSince(mailboxId: string, modseq: number): Promise<ChangesSince> {
+    if (typeof modseq !== 'number' || !Number.isInteger(modseq) || modseq < 0) {
+      throw new InvalidError('modseq must be a non-negative integer');
+    }
+    return this._read(() => {
+      const row = this.#requireMailbox(mailboxId);
+      if (modseq < row.trimmed_modseq) return { trimmed: true, highestModseq: row.highestmodseq };
+      const changed = (this.#s.messagesChangedSince.all(row.id, modseq) as MessageRow[]).map((m) => ({
+        uid: m.uid,
+        flags: decodeFlags(m.flags),
+        modseq: m.modseq,
+      }));
+      const expunged = (this.#s.expungedSince.all(row.id, modseq) as { uid: number }[]).map((r) => r.uid);
+      return { trimmed: false, highestModseq: row.highestmodseq, changed, expunged };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // POP3
+
+  async lockMaildrop(accountId: string, mailbox = 'INBOX'): Promise<Maildrop> {
+    const canonical = normalizeMailboxName(mailbox);
+    const snapshot = this._read(() => {
+      const account = this.#requireAccount(accountId);
+      const row = this.#s.mailboxByName.get(account.id, canonical) as MailboxRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No mailbox ${canonical}`);
+      const key = this.#lockPrefix + String(row.id);
+      // RFC 1939 §8: the server acquires an exclusive-access lock on the maildrop.
+      if (maildropLocks.has(key)) throw new LockedError('Maildrop is locked by another session');
+      const messages = (this.#s.messagesAll.all(row.id) as MessageRow[]).map((m) => ({
+        uid: m.uid,
+        size: m.size,
+        uidl: `${row.uidvalidity}.${m.uid}`,
+      }));
+      maildropLocks.add(key);
+      this.#heldLocks.add(key);
+      return { row, key, messages };
+    });
+    return new SqliteMaildrop(
+      this,
+      String(snapshot.row.account_id),
+      snapshot.row,
+      snapshot.key,
+      snapshot.messages,
+    );
+  }
+
+  /** @internal */
+  _releaseLock(key: string): void {
+    maildropLocks.delete(key);
+    this.#heldLocks.delete(key);
+  }
+
+  /** @internal Expunges the UIDs that still exist, whatever their flags (POP3 UPDATE). */
+  _expungeExact(mailboxId: number, uids: readonly number[]): ExpungeResult {
+    return this._write((ctx) => {
+      const row = this._mailboxRow(mailboxId);
+      if (row === undefined) throw new NotFoundError('The mailbox is gone');
+      const present = uids
+        .filter((uid) => this.#s.messageGet.get(row.id, uid) !== undefined)
+        .sort((a, b) => a - b);
+      if (present.length === 0) return { expunged: [], modseq: row.highestmodseq };
+      const modseq = this._expungeUids(ctx, row, present);
+      return { expunged: present, modseq };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Checkpoints the WAL into the database file (e.g. before a file-level backup). See also
+   * `backup()`.
+   */
+  checkpoint(): void {
+    this._check();
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** An online, consistent copy of the metadata database (SQLite backup API) to `file`. */
+  async backup(file: string): Promise<void> {
+    this._check();
+    await this.#db.backup(file);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const key of this.#heldLocks) maildropLocks.delete(key);
+    this.#heldLocks.clear();
+    this.#listeners.clear();
+    this.#db.close();
+  }
+}
+
+function addressKeyOrNull(address: string): string | undefined {
+  try {
+    return addressKey(address);
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC-free helper: `[start, end)` of a range, clamped to the size (same rules as the memory adapter). */
+function resolveRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
+  if (range !== undefined && (range === null || typeof range !== 'object'))
+    throw new InvalidError('Invalid byte range');
+  const start = range?.start ?? 0;
+  const end = range?.end ?? size;
+  for (const n of [start, end]) {
+    if (typeof n !== 'number' || !(Number.isInteger(n) || n === Number.POSITIVE_INFINITY) || n < 0) {
+      throw new InvalidError(`Invalid byte offset: ${String(n)}`);
+    }
+  }
+  const s = Math.min(start, size);
+  return { start: s, end: Math.max(s, Math.min(end, size)) };
+}
+
+class SqliteMaildrop implements Maildrop {
+  readonly accountId: string;
+  readonly mailboxId: string;
+  readonly uidValidity: number;
+  readonly messages: readonly { uid: number; size: number; uidl: string }[];
+  readonly #store: SqliteStore;
+  readonly #row: MailboxRow;
+  readonly #key: string;
+  readonly #deleted = new Set<number>();
+  readonly #uids: Set<number>;
+  #done = false;
+
+  constructor(
+    store: SqliteStore,
+    accountId: string,
+    row: MailboxRow,
+    key: string,
+    messages: { uid: number; size: number; uidl: string }[],
+  ) {
+    this.#store = store;
+    this.accountId = accountId;
+    this.mailboxId = String(row.id);
+    this.uidValidity = row.uidvalidity;
+    this.messages = messages;
+    this.#row = row;
+    this.#key = key;
+    this.#uids = new Set(messages.map((m) => m.uid));
+  }
+
+  get deleted(): ReadonlySet<number> {
+    return this.#deleted;
+  }
+
+  markDeleted(uid: number): void {
+    if (this.#done) throw new ClosedError('The maildrop lock was released');
+    if (!this.#uids.has(uid)) throw new NotFoundError(`No message with UID ${uid} in the maildrop`);
+    this.#deleted.add(uid);
+  }
+
+  unmarkAll(): void {
+    this.#deleted.clear();
+  }
+
+  async commit(): Promise<ExpungeResult> {
+    if (this.#done) throw new ClosedError('The maildrop lock was released');
+    try {
+      // RFC 1939 §6: the UPDATE state removes the messages marked as deleted.
+      return this.#store._expungeExact(this.#row.id, [...this.#deleted]);
+    } finally {
+      this.#done = true;
+      this.#store._releaseLock(this.#key);
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    this.#store._releaseLock(this.#key);
+  }
+}
+
+class SqliteAccounts implements AccountStore {
+  readonly #store: SqliteStore;
+
+  constructor(store: SqliteStore) {
+    this.#store = store;
+  }
+
+  #account(row: AccountRow): Account {
+    const s = this.#store._statements;
+    const aliases = (s.addressesOfAccount.all(row.id) as { address: string; position: number }[])
+      .filter((a) => a.position > 0)
+      .map((a) => a.address);
+    const base: Account = { id: String(row.id), address: row.address, aliases };
+    const quota: { storage?: number; messages?: number } = {};
+    if (row.quota_storage !== null) quota.storage = row.quota_storage;
+    if (row.quota_messages !== null) quota.messages = row.quota_messages;
+    return row.quota_storage === null && row.quota_messages === null ? base : { ...base, quota };
+  }
+
+  #byName(addressOrAlias: string): AccountRow | undefined {
+    const key = addressKeyOrNull(addressOrAlias);
+    if (key === undefined) return undefined;
+    const s = this.#store._statements;
+    const hit = s.addressGet.get(key) as { account_id: number } | undefined;
+    return hit === undefined ? undefined : (s.accountById.get(hit.account_id) as AccountRow | undefined);
+  }
+
+  async lookup(addressOrAlias: string): Promise<Account | undefined> {
+    return this.#store._read(() => {
+      const row = this.#byName(addressOrAlias);
+      return row === undefined ? undefined : this.#account(row);
+    });
+  }
+
+  async get(accountId: string): Promise<Account | undefined> {
+    return this.#store._read(() => {
+      const row = this.#store._statements.accountById.get(toId(accountId)) as AccountRow | undefined;
+      return row === undefined ? undefined : this.#account(row);
+    });
+  }
+
+  async verifyPassword(addressOrAlias: string, password: string): Promise<Account | undefined> {
+    if (typeof password !== 'string') return undefined;
+    const row = this.#store._read(() => this.#byName(addressOrAlias));
+    if (row === undefined || row.password === null) {
+      // Same work for an unknown user, so timing does not reveal which names exist.
+      await this.#store._hasher.verify(password, await this.#store._dummyHash());
+      return undefined;
+    }
+    const ok = await this.#store._hasher.verify(password, row.password);
+    if (!ok) return undefined;
+    return this.get(String(row.id));
+  }
+
+  async scramKeys(addressOrAlias: string): Promise<ScramStoredKeys | undefined> {
+    const row = this.#store._read(() => this.#byName(addressOrAlias));
+    if (row === undefined || row.scram === null) return undefined;
+    return decodeScram(row.scram);
+  }
+
+  async #secrets(password: string | undefined): Promise<{ hash: string | null; scram: string | null }> {
+    if (password === undefined) return { hash: null, scram: null };
+    if (typeof password !== 'string') throw new InvalidError('password must be a string');
+    const hasher = this.#store._hasher;
+    const hash = await hasher.hash(password);
+    const keys = hasher.deriveScramKeys === undefined ? undefined : await hasher.deriveScramKeys(password);
+    const scram = keys === undefined ? null : encodeScram(keys);
+    return { hash, scram };
+  }
+
+  async createAccount(input: CreateAccountInput): Promise<Account> {
+    this.#store._check();
+    if (input === null || typeof input !== 'object') throw new InvalidError('createAccount needs input');
+    const names = [input.address, ...(input.aliases ?? [])];
+    const keys = names.map((n) => addressKey(n));
+    if (new Set(keys).size !== keys.length) throw new InvalidError('An address is listed twice');
+    checkQuota(input.quota);
+    const secrets = await this.#secrets(input.password);
+    return this.#store._write(() => {
+      const s = this.#store._statements;
+      for (const key of keys) {
+        if (s.addressGet.get(key) !== undefined) throw new AlreadyExistsError(`Address ${key} is taken`);
+      }
+      const { lastInsertRowid } = s.accountInsert.run(
+        input.address,
+        secrets.hash,
+        secrets.scram,
+        input.quota?.storage ?? null,
+        input.quota?.messages ?? null,
+      );
+      const id = Number(lastInsertRowid);
+      names.forEach((name, i) => {
+        s.addressInsert.run(keys[i], id, name, i);
+      });
+      this.#store._createMailboxRow(id, 'INBOX', null);
+      return this.#account(s.accountById.get(id) as AccountRow);
+    });
+  }
+
+  async setPassword(accountId: string, password: string | undefined): Promise<void> {
+    this.#store._check();
+    const secrets = await this.#secrets(password);
+    this.#store._write(() => {
+      const { changes } = this.#store._statements.accountSetPassword.run(
+        secrets.hash,
+        secrets.scram,
+        toId(accountId),
+      );
+      if (changes === 0) throw new NotFoundError(`No account ${accountId}`);
+    });
+  }
+
+  async setAliases(accountId: string, aliases: readonly string[]): Promise<Account> {
+    if (!Array.isArray(aliases)) throw new InvalidError('aliases must be an array');
+    return this.#store._write(() => {
+      const s = this.#store._statements;
+      const row = s.accountById.get(toId(accountId)) as AccountRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
+      const keys = aliases.map((a) => addressKey(a));
+      const primaryKey = addressKey(row.address);
+      if (new Set([primaryKey, ...keys]).size !== keys.length + 1)
+        throw new InvalidError('An address is listed twice');
+      for (const key of keys) {
+        const hit = s.addressGet.get(key) as { account_id: number } | undefined;
+        if (hit !== undefined && hit.account_id !== row.id)
+          throw new AlreadyExistsError(`Address ${key} is taken`);
+      }
+      s.addressesDeleteAliases.run(row.id);
+      aliases.forEach((alias, i) => {
+        s.addressInsert.run(keys[i], row.id, alias, i + 1);
+      });
+      return this.#account(row);
+    });
+  }
+
+  async setQuota(accountId: string, quota: QuotaLimits | undefined): Promise<Account> {
+    checkQuota(quota);
+    return this.#store._write(() => {
+      const s = this.#store._statements;
+      const { changes } = s.accountSetQuota.run(
+        quota?.storage ?? null,
+        quota?.messages ?? null,
+        toId(accountId),
+      );
+      if (changes === 0) throw new NotFoundError(`No account ${accountId}`);
+      return this.#account(s.accountById.get(toId(accountId)) as AccountRow);
+    });
+  }
+
+  async getQuota(accountId: string): Promise<{ readonly limits: QuotaLimits; readonly usage: QuotaUsage }> {
+    return this.#store._read(() => {
+      const row = this.#store._statements.accountById.get(toId(accountId)) as AccountRow | undefined;
+      if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
+      const limits: { storage?: number; messages?: number } = {};
+      if (row.quota_storage !== null) limits.storage = row.quota_storage;
+      if (row.quota_messages !== null) limits.messages = row.quota_messages;
+      return { limits, usage: { storage: row.used_storage, messages: row.used_messages } };
+    });
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return this.#store._read(() =>
+      (this.#store._statements.accountsAll.all() as AccountRow[]).map((row) => this.#account(row)),
+    );
+  }
+
+  async deleteAccount(accountId: string): Promise<void> {
+    this.#store._write((ctx) => {
+      const s = this.#store._statements;
+      const id = toId(accountId);
+      if (s.accountById.get(id) === undefined) throw new NotFoundError(`No account ${accountId}`);
+      for (const row of s.mailboxesOfAccount.all(id) as MailboxRow[]) this.#store._deleteMailboxRow(ctx, row);
+      s.accountDelete.run(id);
+    });
+  }
+}
+
+function checkQuota(quota: QuotaLimits | undefined): void {
+  if (quota === undefined) return;
+  if (quota === null || typeof quota !== 'object') throw new InvalidError('quota must be an object');
+  for (const n of [quota.storage, quota.messages]) {
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) {
+      throw new InvalidError('quota limits are non-negative integers');
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    begin: p('BEGIN IMMEDIATE'),
+    commit: p('COMMIT'),
+    rollback: p('ROLLBACK'),
+    metaGet: p('SELECT value FROM meta WHERE key = ?'),
+    metaSet: p(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+
+    accountById: p('SELECT * FROM accounts WHERE id = ?'),
+    accountsAll: p('SELECT * FROM accounts ORDER BY address, id'),
+    accountInsert: p(
+      'INSERT INTO accounts (address, password, scram, quota_storage, quota_messages) VALUES (?, ?, ?, ?, ?)',
+    ),
+    accountSetPassword: p('UPDATE accounts SET password = ?, scram = ? WHERE id = ?'),
+    accountSetQuota: p('UPDATE accounts SET quota_storage = ?, quota_messages = ? WHERE id = ?'),
+    accountDelete: p('DELETE FROM accounts WHERE id = ?'),
+    addressGet: p('SELECT account_id FROM addresses WHERE address_key = ?'),
+    addressInsert: p(
+      'INSERT INTO addresses (address_key, account_id, address, position) VALUES (?, ?, ?, ?)',
+    ),
+    addressesOfAccount: p('SELECT address, position FROM addresses WHERE account_id = ? ORDER BY position'),
+    addressesDeleteAliases: p('DELETE FROM addresses WHERE account_id = ? AND position > 0'),
+
+    mailboxById: p('SELECT * FROM mailboxes WHERE id = ?'),
+    mailboxByName: p('SELECT * FROM mailboxes WHERE account_id = ? AND name = ?'),
+    mailboxesOfAccount: p('SELECT * FROM mailboxes WHERE account_id = ? ORDER BY name'),
+    mailboxesUnder: p(
+      'SELECT * FROM mailboxes WHERE account_id = ? AND name >= ? AND name < ? ORDER BY name',
+    ),
+    mailboxInsert: p(
+      'INSERT INTO mailboxes (account_id, name, special_use, uidvalidity) VALUES (?, ?, ?, ?)',
+    ),
+    mailboxDelete: p('DELETE FROM mailboxes WHERE id = ?'),
+    mailboxRename: p('UPDATE mailboxes SET name = ? WHERE id = ?'),
+    mailboxSpecialUse: p('UPDATE mailboxes SET special_use = ? WHERE id = ?'),
+    mailboxTrimmed: p('UPDATE mailboxes SET trimmed_modseq = MAX(trimmed_modseq, ?) WHERE id = ?'),
+    modseqBump: p(
+      'UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq',
+    ),
+    uidAlloc: p('UPDATE mailboxes SET uidnext = uidnext + ? WHERE id = ? RETURNING uidnext'),
+
+    subscriptionGet: p('SELECT 1 FROM subscriptions WHERE account_id = ? AND name = ?'),
+    subscriptionInsert: p('INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)'),
+    subscriptionDelete: p('DELETE FROM subscriptions WHERE account_id = ? AND name = ?'),
+    subscriptionsOfAccount: p('SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name'),
+
+    blobGet: p('SELECT hash, size, mime FROM blobs WHERE hash = ?'),
+    blobRefs: p('SELECT refs FROM blobs WHERE hash = ?'),
+    blobInsert: p('INSERT INTO blobs (hash, size, refs, mime) VALUES (?, ?, 0, ?)'),
+    blobDelete: p('DELETE FROM blobs WHERE hash = ?'),
+    blobSetMime: p('UPDATE blobs SET mime = ? WHERE hash = ?'),
+    blobSetMimeIfNull: p('UPDATE blobs SET mime = ? WHERE hash = ? AND mime IS NULL'),
+    gcList: p('SELECT hash FROM blob_gc'),
+    gcDelete: p('DELETE FROM blob_gc WHERE hash = ?'),
+
+    messageGet: p('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?'),
+    messageInsert: p(
+      'INSERT INTO messages (mailbox_id, uid, modseq, flags, sys, internal_date, size, blob) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    messageDelete: p('DELETE FROM messages WHERE mailbox_id = ? AND uid = ?'),
+    messageSetFlags: p('UPDATE messages SET flags = ?, sys = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?'),
+    messagesAll: p('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid'),
+    messagesDeleteAll: p('DELETE FROM messages WHERE mailbox_id = ?'),
+    messagesRange: p('SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid'),
+    messagesRangeSince: p(
+      'SELECT uid, modseq, flags, internal_date, size, blob FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? AND modseq > ? ORDER BY uid',
+    ),
+    messagesRangeMime: p(
+      'SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob, b.mime FROM messages m LEFT JOIN blobs b ON b.hash = m.blob WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid',
+    ),
+    messagesDeleted: p('SELECT * FROM messages WHERE mailbox_id = ? AND (sys & ?) != 0 ORDER BY uid'),
+    messagesChangedSince: p(
+      'SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid',
+    ),
+
+    expungeLogInsert: p('INSERT OR REPLACE INTO expunge_log (mailbox_id, uid, modseq) VALUES (?, ?, ?)'),
+    expungeLogDeleteAll: p('DELETE FROM expunge_log WHERE mailbox_id = ?'),
+    expungeLogCount: p('SELECT COUNT(*) AS n FROM expunge_log WHERE mailbox_id = ?'),
+    expungeLogNth: p('SELECT modseq FROM expunge_log WHERE mailbox_id = ? ORDER BY modseq LIMIT 1 OFFSET ?'),
+    expungeLogTrim: p('DELETE FROM expunge_log WHERE mailbox_id = ? AND modseq <= ?'),
+    expungedSince: p('SELECT uid FROM expunge_log WHERE mailbox_id = ? AND modseq > ? ORDER BY uid'),
+  };
+}
+
+/**
+ * Opens (creating when missing) the SQLite store in a directory.
+ *
+ * @example
+ * const store = createSqliteStore({ path: './mail-data' });
+ * const account = await store.accounts.createAccount({ address: 'ann@example.com', password: 's3cret' });
+ * const inbox = await store.getMailbox(account.id, 'INBOX');
+ * await store.append(inbox!.id, new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n'), { internalDate: Date.now() });
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
