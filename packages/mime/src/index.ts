@@ -37,3 +37,14 @@ export {
   type SectionRange,
   type SectionSpec,
 } from './section.js';
+export { decodeEncodedWords, decodeHeaderValue, encodeEncodedWords } from './encoded-word.js';
+export { decodeParams } from './params.js';
+export {
+  Base64Decoder,
+  createDecoder,
+  decodeTransfer,
+  normalizeEncoding,
+  QuotedPrintableDecoder,
+  type TransferDecoder,
+} from './transfer.js';
+export { createTextDecoder, decodeText, isKnownCharset, type TextStreamDecoder } from './charset.js';
