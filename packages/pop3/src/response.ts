@@ -35,8 +35,11 @@ export interface Pop3ContinuationResponse {
 
 export type Pop3Response = Pop3StatusResponse | Pop3ContinuationResponse;
 
-/** RFC 2449 §8: resp-code = "[" resp-level *("/" resp-level) "]", resp-level = 1*rchar (ALPHA / "-"). */
-const RESP_CODE = /^[A-Za-z-]+(?:\/[A-Za-z-]+)*$/;
+/**
+ * RFC 2449 §8: resp-code = "[" resp-level *("/" resp-level) "]", resp-level = 1*rchar,
+ * rchar = %x21-2E / %x30-5C / %x5E-7F (printable ASCII but "/" and "]").
+ */
+const RESP_CODE = /^[\x21-\x2e\x30-\x5c\x5e-\x7e]+(?:\/[\x21-\x2e\x30-\x5c\x5e-\x7e]+)*$/;
 
 function checkText(text: string): void {
   if (/[\r\n]/.test(text))

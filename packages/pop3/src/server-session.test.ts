@@ -1,4 +1,4 @@
-import { latin1, type MailwireError, utf8 } from '@mailwire/core';
+import { latin1, utf8 } from '@mailwire/core';
 import { describe, expect, it } from 'vitest';
 import {
   bytesOf,
