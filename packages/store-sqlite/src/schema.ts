@@ -59,6 +59,16 @@ CREATE TABLE mailboxes (
   UNIQUE (account_id, name)
 );
 
+-- Keyword spellings per mailbox, in order of first use (RFC 9051 §7.3.5 FLAGS): a keyword is
+-- matched case-insensitively and keeps the spelling it was first stored with.
+CREATE TABLE keywords (
+  mailbox_id INTEGER NOT NULL,
+  key        TEXT NOT NULL,
+  spelling   TEXT NOT NULL,
+  position   INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, key)
+) WITHOUT ROWID;
+
 CREATE TABLE subscriptions (
   account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
   name       TEXT NOT NULL,

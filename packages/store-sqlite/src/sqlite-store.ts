@@ -59,31 +59,32 @@ import type {
 } from '@mailwire/store';
 import {
   AlreadyExistsError,
+  applyFlags,
   BackendError,
   ClosedError,
+  flagKey,
+  formatUidl,
   InvalidError,
+  isInferior,
+  isSystemFlag,
   LockedError,
   NotAllowedError,
   NotFoundError,
+  normalizeFlags,
+  normalizeMailboxName,
   QuotaExceededError,
+  resolveRange,
   StoreError,
+  sourceChunks,
+  superiorNames,
   TooLargeError,
 } from '@mailwire/store';
+import { UsageError } from '@mailwire/core';
 import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { createScryptHasher, decodeScram, encodeScram } from './credentials.js';
 import { DELETED, prepareDatabase } from './schema.js';
-import {
-  addressKey,
-  applyFlags,
-  decodeFlags,
-  encodeFlags,
-  normalizeFlags,
-  normalizeMailboxName,
-  superiors,
-  sysBits,
-  uidRanges,
-} from './values.js';
+import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding `mail.db` and `blobs/`; created when missing. */
@@ -98,8 +99,10 @@ export interface SqliteStoreOptions {
   readonly fsync?: boolean;
   /** How long a writer waits for another process's lock, ms (default 5000). */
   readonly busyTimeout?: number;
-  /** Largest message accepted, octets (default 1 GiB + 1 MiB slack is not assumed: 1 GiB). */
+  /** Largest message accepted, octets (default 1 GiB). */
   readonly maxMessageSize?: number;
+  /** Distinct keywords a mailbox can hold (default unlimited); beyond it `ERR_STORE_INVALID`. */
+  readonly maxKeywords?: number;
   /** Expunge records kept per mailbox for `changesSince()` (default 10,000). */
   readonly expungeHistory?: number;
   /** Password hashing (default: scrypt N=16384,r=8,p=1 and SCRAM-SHA-256 with 4096 iterations). */
@@ -177,27 +180,6 @@ function backend(error: unknown): StoreError {
   return new BackendError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
-async function* sourceChunks(source: MessageSource): AsyncGenerator<Uint8Array> {
-  if (source instanceof Uint8Array) {
-    yield source;
-    return;
-  }
-  if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
-    for await (const chunk of source as AsyncIterable<Uint8Array>) yield checkChunk(chunk);
-    return;
-  }
-  if (source !== null && typeof source === 'object' && Symbol.iterator in source) {
-    for (const chunk of source as Iterable<Uint8Array>) yield checkChunk(chunk);
-    return;
-  }
-  throw new InvalidError('Message source must be a Uint8Array or an iterable of Uint8Array');
-}
-
-function checkChunk(chunk: unknown): Uint8Array {
-  if (!(chunk instanceof Uint8Array)) throw new InvalidError('Message source chunks must be Uint8Array');
-  return chunk;
-}
-
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
 /**
@@ -218,6 +200,7 @@ export class SqliteStore implements MailStore {
   readonly #blobs: BlobStore;
   readonly #hasher: PasswordHasher;
   readonly #maxMessageSize: number;
+  readonly #maxKeywords: number | undefined;
   readonly #expungeHistory: number;
   readonly #listeners = new Map<string, Set<ChangeListener>>();
   readonly #lockPrefix: string;
@@ -255,7 +238,11 @@ export class SqliteStore implements MailStore {
     }
     this.#hasher = options.hasher ?? createScryptHasher();
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
-    this.limits = { maxMessageSize: this.#maxMessageSize };
+    this.#maxKeywords = options.maxKeywords;
+    this.limits =
+      options.maxKeywords === undefined
+        ? { maxMessageSize: this.#maxMessageSize }
+        : { maxMessageSize: this.#maxMessageSize, maxKeywords: options.maxKeywords };
     this.#expungeHistory = Math.max(1, options.expungeHistory ?? 10_000);
     this.#lockPrefix = `${this.#db.name}\0`;
     this.accounts = new SqliteAccounts(this);
@@ -322,8 +309,8 @@ export class SqliteStore implements MailStore {
     }
     for (const r of ctx.retired) this.#blobs.purge(r.trashPath);
     for (const staged of ctx.discard) this.#blobs.discard(staged);
-    for (const fn2 of ctx.after) fn2();
     for (const event of ctx.events) this.#emit(event);
+    for (const fn2 of ctx.after) fn2();
     return result;
   }
 
@@ -385,6 +372,7 @@ export class SqliteStore implements MailStore {
       unseen: row.unseen,
       deleted: row.deleted,
       size: row.size,
+      keywords: (this.#s.keywordsOf.all(row.id) as { spelling: string }[]).map((k) => k.spelling),
     };
     return row.special_use === null ? info : { ...info, specialUse: row.special_use as SpecialUse };
   }
@@ -400,7 +388,7 @@ export class SqliteStore implements MailStore {
 
   /** @internal Inserts a mailbox (the name must be free) and its missing superiors. */
   _createMailboxRow(accountId: number, name: string, specialUse: SpecialUse | null): MailboxRow {
-    for (const superior of superiors(name)) {
+    for (const superior of superiorNames(name)) {
       if (this.#s.mailboxByName.get(accountId, superior) === undefined) {
         this.#s.mailboxInsert.run(accountId, superior, null, this._nextUidValidity());
       }
@@ -418,8 +406,12 @@ export class SqliteStore implements MailStore {
   _deleteMailboxRow(ctx: WriteContext, row: MailboxRow): void {
     this.#s.messagesDeleteAll.run(row.id);
     this.#s.expungeLogDeleteAll.run(row.id);
+    this.#s.keywordsDeleteAll.run(row.id);
     this.#s.mailboxDelete.run(row.id);
-    ctx.events.push({ type: 'mailboxDeleted', mailboxId: String(row.id), modseq: row.highestmodseq + 1 });
+    const mailboxId = String(row.id);
+    ctx.events.push({ type: 'mailboxDeleted', mailboxId, modseq: row.highestmodseq });
+    // No further events follow a deletion: its listeners go.
+    ctx.after.push(() => this.#listeners.delete(mailboxId));
   }
 
   /** @internal Removes these UIDs (which must exist) with one new MODSEQ; logs them for changesSince. */
@@ -441,6 +433,36 @@ export class SqliteStore implements MailStore {
     // Whole MODSEQs only: a MODSEQ is either fully known or reported as trimmed.
     this.#s.expungeLogTrim.run(mailboxId, cut.modseq);
     this.#s.mailboxTrimmed.run(cut.modseq, mailboxId);
+  }
+
+  /**
+   * Flags in the mailbox's keyword spelling: a keyword already known keeps its first spelling; new
+   * ones are recorded in `pending` (so one batch spells them alike). Throws past `maxKeywords`.
+   */
+  #spell(mailboxId: number, flags: readonly string[], pending: Map<string, string>): string[] {
+    const out = flags.map((flag) => {
+      if (isSystemFlag(flag)) return flag;
+      const key = flagKey(flag);
+      const known = (this.#s.keywordGet.get(mailboxId, key) as { spelling: string } | undefined)?.spelling;
+      if (known !== undefined) return known;
+      const waiting = pending.get(key);
+      if (waiting !== undefined) return waiting;
+      pending.set(key, flag);
+      return flag;
+    });
+    const max = this.#maxKeywords;
+    if (max !== undefined && pending.size > 0) {
+      const count = (this.#s.keywordCount.get(mailboxId) as { n: number }).n;
+      if (count + pending.size > max) throw new InvalidError(`A mailbox holds at most ${max} keywords`);
+    }
+    return out;
+  }
+
+  /** Records the keywords `#spell()` found new. */
+  #register(mailboxId: number, pending: ReadonlyMap<string, string>): void {
+    if (pending.size === 0) return;
+    let position = (this.#s.keywordMaxPosition.get(mailboxId) as { p: number }).p;
+    for (const [key, spelling] of pending) this.#s.keywordInsert.run(mailboxId, key, spelling, ++position);
   }
 
   #bumpModseq(mailboxId: number): number {
@@ -508,7 +530,9 @@ export class SqliteStore implements MailStore {
   async listMailboxes(accountId: string): Promise<MailboxInfo[]> {
     return this._read(() => {
       this.#requireAccount(accountId);
-      return (this.#s.mailboxesOfAccount.all(toId(accountId)) as MailboxRow[]).map((r) => this._info(r));
+      return (this.#s.mailboxesOfAccount.all(toId(accountId)) as MailboxRow[])
+        .sort((a, b) => byCodeUnits(a.name, b.name))
+        .map((r) => this._info(r));
     });
   }
 
@@ -565,11 +589,12 @@ export class SqliteStore implements MailStore {
       if (this.#s.mailboxByName.get(account.id, target) !== undefined) {
         throw new AlreadyExistsError(`Mailbox ${target} exists`);
       }
-      if (target.startsWith(`${source}/`)) throw new InvalidError('Cannot rename a mailbox into itself');
+      if (isInferior(target, source)) throw new InvalidError('Cannot rename a mailbox into itself');
       if (source === 'INBOX') {
         // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves INBOX
         // empty; its inferiors are not renamed.
         const dest = this._createMailboxRow(account.id, target, null);
+        this.#s.keywordsCopy.run(dest.id, row.id);
         const messages = this.#s.messagesAll.all(row.id) as MessageRow[];
         if (messages.length > 0) this.#moveRows(ctx, row, dest, messages);
         return this._info(this._mailboxRow(dest.id)!);
@@ -584,7 +609,7 @@ export class SqliteStore implements MailStore {
           throw new AlreadyExistsError(`Mailbox ${newName} exists`);
         }
       }
-      for (const superior of superiors(target)) {
+      for (const superior of superiorNames(target)) {
         if (this.#s.mailboxByName.get(account.id, superior) === undefined) {
           this.#s.mailboxInsert.run(account.id, superior, null, this._nextUidValidity());
         }
@@ -594,6 +619,9 @@ export class SqliteStore implements MailStore {
       for (const member of family) {
         const newName = target + member.name.slice(source.length);
         this.#s.mailboxRename.run(newName, member.id);
+        if (this.#s.subscriptionDelete.run(account.id, member.name).changes > 0) {
+          this.#s.subscriptionInsert.run(account.id, newName);
+        }
         ctx.events.push({
           type: 'mailboxRenamed',
           mailboxId: String(member.id),
@@ -635,7 +663,9 @@ export class SqliteStore implements MailStore {
   async listSubscriptions(accountId: string): Promise<string[]> {
     return this._read(() => {
       this.#requireAccount(accountId);
-      return (this.#s.subscriptionsOfAccount.all(toId(accountId)) as { name: string }[]).map((r) => r.name);
+      return (this.#s.subscriptionsOfAccount.all(toId(accountId)) as { name: string }[])
+        .map((r) => r.name)
+        .sort(byCodeUnits);
     });
   }
 
@@ -648,8 +678,7 @@ export class SqliteStore implements MailStore {
   }
 
   async appendMany(mailboxId: string, items: readonly AppendItem[]): Promise<AppendResult[]> {
-    if (!Array.isArray(items)) throw new InvalidError('appendMany needs an array');
-    if (items.length === 0) return [];
+    if (!Array.isArray(items) || items.length === 0) throw new InvalidError('Nothing to append');
     return this.#appendItems(mailboxId, items);
   }
 
@@ -717,21 +746,25 @@ export class SqliteStore implements MailStore {
     return this._write((ctx) => {
       for (const p of pending) ctx.discard.push(p.staged);
       const row = this.#requireMailbox(mailboxId);
+      const newKeywords = new Map<string, string>();
+      const spelled = pending.map((p) => this.#spell(row.id, p.flags, newKeywords));
       const total = pending.reduce((sum, p) => sum + p.staged.size, 0);
       this.#checkQuota(row.account_id, pending.length, total);
+      this.#register(row.id, newKeywords);
       const first = this.#allocUids(row.id, pending.length);
       const modseq = this.#bumpModseq(row.id);
       const results: AppendResult[] = [];
       const added: FlagChange[] = [];
       pending.forEach((p, i) => {
         const uid = first + i;
+        const flags = spelled[i]!;
         this.#reference(ctx, p.staged, p.mime);
         this.#s.messageInsert.run(
           row.id,
           uid,
           modseq,
-          encodeFlags(p.flags),
-          sysBits(p.flags),
+          encodeFlags(flags),
+          sysBits(flags),
           p.internalDate,
           p.staged.size,
           p.staged.hash,
@@ -744,7 +777,7 @@ export class SqliteStore implements MailStore {
           size: p.staged.size,
           blobId: p.staged.hash,
         });
-        added.push({ uid, flags: p.flags, modseq });
+        added.push({ uid, flags, modseq });
       });
       ctx.events.push({ type: 'exists', mailboxId: String(row.id), modseq, messages: added });
       return results;
@@ -796,15 +829,28 @@ export class SqliteStore implements MailStore {
     dest: MailboxRow,
     messages: readonly MessageRow[],
   ): { mapping: { sourceUid: number; destUid: number }[]; modseq: number } {
+    const newKeywords = new Map<string, string>();
+    const spelled = messages.map((m) => this.#spell(dest.id, decodeFlags(m.flags), newKeywords));
+    this.#register(dest.id, newKeywords);
     const first = this.#allocUids(dest.id, messages.length);
     const modseq = this.#bumpModseq(dest.id);
     const mapping: { sourceUid: number; destUid: number }[] = [];
     const added: FlagChange[] = [];
     messages.forEach((m, i) => {
       const uid = first + i;
-      this.#s.messageInsert.run(dest.id, uid, modseq, m.flags, m.sys, m.internal_date, m.size, m.blob);
+      const flags = spelled[i]!;
+      this.#s.messageInsert.run(
+        dest.id,
+        uid,
+        modseq,
+        encodeFlags(flags),
+        m.sys,
+        m.internal_date,
+        m.size,
+        m.blob,
+      );
       mapping.push({ sourceUid: m.uid, destUid: uid });
-      added.push({ uid, flags: decodeFlags(m.flags), modseq });
+      added.push({ uid, flags, modseq });
     });
     ctx.events.push({ type: 'exists', mailboxId: String(dest.id), modseq, messages: added });
     return { mapping, modseq };
@@ -889,6 +935,8 @@ export class SqliteStore implements MailStore {
     }
     return this._write((ctx) => {
       const row = this.#requireMailbox(mailboxId);
+      const newKeywords = new Map<string, string>();
+      const spelled = mode === 'remove' ? flags : this.#spell(row.id, flags, newKeywords);
       const messages = this.#selectUids(row.id, uids);
       const modified: number[] = [];
       const updates: { uid: number; flags: readonly string[] }[] = [];
@@ -898,10 +946,11 @@ export class SqliteStore implements MailStore {
           modified.push(m.uid);
           continue;
         }
-        const next = applyFlags(decodeFlags(m.flags), mode, flags);
+        const next = applyFlags(decodeFlags(m.flags), mode, spelled);
         if (next !== undefined) updates.push({ uid: m.uid, flags: next });
       }
       if (updates.length === 0) return { changed: [], modified, modseq: row.highestmodseq };
+      this.#register(row.id, newKeywords);
       const modseq = this.#bumpModseq(row.id);
       const changed: FlagChange[] = [];
       for (const u of updates) {
@@ -978,7 +1027,8 @@ export class SqliteStore implements MailStore {
   async getMimeIndex(blobId: string): Promise<unknown> {
     return this._read(() => {
       const row = this.#s.blobGet.get(String(blobId)) as { mime: string | null } | undefined;
-      return row?.mime == null ? undefined : (JSON.parse(row.mime) as unknown);
+      if (row === undefined) throw new NotFoundError(`No blob ${blobId}`);
+      return row.mime === null ? undefined : (JSON.parse(row.mime) as unknown);
     });
   }
 
@@ -995,7 +1045,9 @@ export class SqliteStore implements MailStore {
 
   subscribe(mailboxId: string, listener: ChangeListener): () => void {
     this._check();
-    if (typeof listener !== 'function') throw new InvalidError('listener must be a function');
+    this._read(() => this.#requireMailbox(mailboxId));
+    if (typeof listener !== 'function')
+      throw new UsageError('ERR_INVALID_ARGUMENT', 'listener must be a function');
     const key = String(mailboxId);
     let set = this.#listeners.get(key);
     if (set === undefined) this.#listeners.set(key, (set = new Set()));
@@ -1006,7 +1058,7 @@ export class SqliteStore implements MailStore {
       const current = this.#listeners.get(key);
       if (current === undefined) return;
       current.delete(entry);
-      if (current.size === 0) this.#listeners.delete(key);
+      if (current.size === 0 && this.#listeners.get(key) === current) this.#listeners.delete(key);
     };
   }
 
@@ -1042,7 +1094,7 @@ export class SqliteStore implements MailStore {
       const messages = (this.#s.messagesAll.all(row.id) as MessageRow[]).map((m) => ({
         uid: m.uid,
         size: m.size,
-        uidl: `${row.uidvalidity}.${m.uid}`,
+        uidl: formatUidl(row.uidvalidity, m.uid),
       }));
       maildropLocks.add(key);
       this.#heldLocks.add(key);
@@ -1104,27 +1156,8 @@ export class SqliteStore implements MailStore {
   }
 }
 
-function addressKeyOrNull(address: string): string | undefined {
-  try {
-    return addressKey(address);
-  } catch {
-    return undefined;
-  }
-}
-
-/** RFC-free helper: `[start, end)` of a range, clamped to the size (same rules as the memory adapter). */
-function resolveRange(range: ByteRange | undefined, size: number): { start: number; end: number } {
-  if (range !== undefined && (range === null || typeof range !== 'object'))
-    throw new InvalidError('Invalid byte range');
-  const start = range?.start ?? 0;
-  const end = range?.end ?? size;
-  for (const n of [start, end]) {
-    if (typeof n !== 'number' || !(Number.isInteger(n) || n === Number.POSITIVE_INFINITY) || n < 0) {
-      throw new InvalidError(`Invalid byte offset: ${String(n)}`);
-    }
-  }
-  const s = Math.min(start, size);
-  return { start: s, end: Math.max(s, Math.min(end, size)) };
+function addressKeyOrNull(address: unknown): string | undefined {
+  return typeof address === 'string' && address.length > 0 ? addressKey(address) : undefined;
 }
 
 class SqliteMaildrop implements Maildrop {
@@ -1161,17 +1194,23 @@ class SqliteMaildrop implements Maildrop {
   }
 
   markDeleted(uid: number): void {
-    if (this.#done) throw new ClosedError('The maildrop lock was released');
+    this.#live();
     if (!this.#uids.has(uid)) throw new NotFoundError(`No message with UID ${uid} in the maildrop`);
     this.#deleted.add(uid);
   }
 
   unmarkAll(): void {
+    this.#live();
     this.#deleted.clear();
   }
 
+  #live(): void {
+    if (this.#done)
+      throw new UsageError('ERR_INVALID_STATE', 'The maildrop was already committed or released');
+  }
+
   async commit(): Promise<ExpungeResult> {
-    if (this.#done) throw new ClosedError('The maildrop lock was released');
+    this.#live();
     try {
       // RFC 1939 §6: the UPDATE state removes the messages marked as deleted.
       return this.#store._expungeExact(this.#row.id, [...this.#deleted]);
@@ -1250,7 +1289,7 @@ class SqliteAccounts implements AccountStore {
 
   async #secrets(password: string | undefined): Promise<{ hash: string | null; scram: string | null }> {
     if (password === undefined) return { hash: null, scram: null };
-    if (typeof password !== 'string') throw new InvalidError('password must be a string');
+    if (typeof password !== 'string' || password.length === 0) throw new InvalidError('Empty password');
     const hasher = this.#store._hasher;
     const hash = await hasher.hash(password);
     const keys = hasher.deriveScramKeys === undefined ? undefined : await hasher.deriveScramKeys(password);
@@ -1261,9 +1300,9 @@ class SqliteAccounts implements AccountStore {
   async createAccount(input: CreateAccountInput): Promise<Account> {
     this.#store._check();
     if (input === null || typeof input !== 'object') throw new InvalidError('createAccount needs input');
-    const names = [input.address, ...(input.aliases ?? [])];
+    const address = checkAddress(input.address);
+    const names = [address, ...checkAliases(input.aliases ?? [], address)];
     const keys = names.map((n) => addressKey(n));
-    if (new Set(keys).size !== keys.length) throw new InvalidError('An address is listed twice');
     checkQuota(input.quota);
     const secrets = await this.#secrets(input.password);
     return this.#store._write(() => {
@@ -1272,7 +1311,7 @@ class SqliteAccounts implements AccountStore {
         if (s.addressGet.get(key) !== undefined) throw new AlreadyExistsError(`Address ${key} is taken`);
       }
       const { lastInsertRowid } = s.accountInsert.run(
-        input.address,
+        address,
         secrets.hash,
         secrets.scram,
         input.quota?.storage ?? null,
@@ -1306,10 +1345,8 @@ class SqliteAccounts implements AccountStore {
       const s = this.#store._statements;
       const row = s.accountById.get(toId(accountId)) as AccountRow | undefined;
       if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
+      aliases = checkAliases(aliases, row.address);
       const keys = aliases.map((a) => addressKey(a));
-      const primaryKey = addressKey(row.address);
-      if (new Set([primaryKey, ...keys]).size !== keys.length + 1)
-        throw new InvalidError('An address is listed twice');
       for (const key of keys) {
         const hit = s.addressGet.get(key) as { account_id: number } | undefined;
         if (hit !== undefined && hit.account_id !== row.id)
@@ -1350,7 +1387,9 @@ class SqliteAccounts implements AccountStore {
 
   async listAccounts(): Promise<Account[]> {
     return this.#store._read(() =>
-      (this.#store._statements.accountsAll.all() as AccountRow[]).map((row) => this.#account(row)),
+      (this.#store._statements.accountsAll.all() as AccountRow[])
+        .sort((a, b) => byCodeUnits(a.address, b.address))
+        .map((row) => this.#account(row)),
     );
   }
 
@@ -1363,6 +1402,24 @@ class SqliteAccounts implements AccountStore {
       s.accountDelete.run(id);
     });
   }
+}
+
+/** Valid aliases without duplicates (case-insensitively) and without the primary address. */
+function checkAliases(aliases: readonly string[], address: string): string[] {
+  if (!Array.isArray(aliases)) throw new InvalidError('aliases must be an array');
+  const keys = new Set([addressKey(address)]);
+  const out: string[] = [];
+  for (const alias of aliases) {
+    const checked = checkAddress(alias);
+    if (keys.has(addressKey(checked))) continue;
+    keys.add(addressKey(checked));
+    out.push(checked);
+  }
+  return out;
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function checkQuota(quota: QuotaLimits | undefined): void {
@@ -1419,6 +1476,15 @@ function prepareStatements(db: Database.Database) {
     ),
     uidAlloc: p('UPDATE mailboxes SET uidnext = uidnext + ? WHERE id = ? RETURNING uidnext'),
 
+    keywordGet: p('SELECT spelling FROM keywords WHERE mailbox_id = ? AND key = ?'),
+    keywordCount: p('SELECT COUNT(*) AS n FROM keywords WHERE mailbox_id = ?'),
+    keywordMaxPosition: p('SELECT COALESCE(MAX(position), 0) AS p FROM keywords WHERE mailbox_id = ?'),
+    keywordInsert: p('INSERT INTO keywords (mailbox_id, key, spelling, position) VALUES (?, ?, ?, ?)'),
+    keywordsOf: p('SELECT spelling FROM keywords WHERE mailbox_id = ? ORDER BY position'),
+    keywordsDeleteAll: p('DELETE FROM keywords WHERE mailbox_id = ?'),
+    keywordsCopy: p(
+      'INSERT INTO keywords (mailbox_id, key, spelling, position) SELECT ?, key, spelling, position FROM keywords WHERE mailbox_id = ?',
+    ),
     subscriptionGet: p('SELECT 1 FROM subscriptions WHERE account_id = ? AND name = ?'),
     subscriptionInsert: p('INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)'),
     subscriptionDelete: p('DELETE FROM subscriptions WHERE account_id = ? AND name = ?'),
