@@ -1,0 +1,467 @@
+/**
+ * `NodeTransport`: the `Transport` of `@mailwire/core` over a `node:net` socket, with STARTTLS,
+ * COMPRESS=DEFLATE and an idle timer.
+ *
+ * Theory of operation.
+ *
+ * Reading is strictly pull-based. The socket (or, once compression is on, the inflater) is
+ * paused except while a `read()` is pending: a chunk that arrives resolves the pending read and
+ * the source is paused again at once. Node then buffers at most its `readableHighWaterMark`
+ * (16 KiB by default) and stops reading the kernel socket, so TCP flow control reaches the peer:
+ * a client can never make us hold more than that because the application is not consuming.
+ *
+ * Writing goes straight to the socket (or through the deflater). `write()` resolves at once when
+ * the socket takes the bytes below its high-water mark, otherwise on `'drain'`: a peer that does
+ * not read stops the writer.
+ *
+ * Upgrades (STARTTLS, COMPRESS) are done between reads. Bytes the transport holds that the
+ * application has not read are plaintext the peer sent after its STARTTLS command and before our
+ * reply: they are discarded (the STARTTLS injection defence, RFC 3207 §4.2 / RFC 2595 §3.1 / RFC
+ * 9051 §6.2.1 / CVE-2011-0411). Precisely: everything already pulled off the socket, plus what
+ * Node had buffered from the socket when the last reply was written (the peer could not have seen
+ * that reply yet, so those bytes are not its TLS ClientHello). Whatever comes later is handed to
+ * the TLS layer, which fails the handshake if it is not TLS: injected plaintext is never read as
+ * data.
+ *
+ * Time: an idle timer (reset by input and by write progress) fires while the application waits
+ * in `read()` and is delivered as `{ type: 'timeout' }`; the connection stays open and the
+ * session decides. When it fires while a `write()` waits for a peer that has stopped reading, the
+ * connection is closed (`ERR_TRANSPORT_TIMEOUT`): nothing else would ever unblock that writer.
+ */
+
+import type net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import { type ConnectionInfo, MailwireError, type ReadResult, type TlsInfo, type Transport, UsageError } from '@mailwire/core';
+import { createTlsConfig, type TlsConfig, type TlsOptions } from './tls-config.js';
+
+export interface NodeTransportOptions {
+  /** TLS settings for `startTls()`. Without them `startTls()` rejects with `ERR_TLS_UNAVAILABLE`. */
+  readonly tls?: TlsOptions | TlsConfig | undefined;
+  /** Idle time before a pending `read()` resolves with `{ type: 'timeout' }`. 0 (default) = never. */
+  readonly idleTimeoutMs?: number | undefined;
+  /** After `end()`, how long to wait for the peer to close before destroying. Default 5 s. */
+  readonly lingerMs?: number | undefined;
+  /** Addresses from a PROXY protocol header, reported in `info` with `proxied: true`. */
+  readonly proxied?: { readonly remoteAddress: string; readonly remotePort: number } | undefined;
+}
+
+const TIMEOUT: ReadResult = { type: 'timeout' };
+const END: ReadResult = { type: 'end' };
+
+function closedError(): MailwireError {
+  return new MailwireError('ERR_TRANSPORT_CLOSED', 'transport closed');
+}
+
+function plainAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** TLS details of a secure socket, as reported in `ConnectionInfo.tls`. */
+export function tlsInfoOf(socket: tls.TLSSocket): TlsInfo {
+  const servername = (socket as tls.TLSSocket & { servername?: string | false }).servername;
+  return {
+    protocol: socket.getProtocol() ?? undefined,
+    cipher: socket.getCipher()?.name,
+    servername: typeof servername === 'string' ? servername : undefined,
+    authorized: socket.authorized,
+  };
+}
+
+/**
+ * Performs the server side of a TLS handshake over `socket`, resolving with the secure socket.
+ * Rejects (and destroys the socket) on a failed or timed-out handshake.
+ */
+export function acceptTls(socket: net.Socket, config: TlsConfig): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = new tls.TLSSocket(socket, config.socketOptions());
+    const fail = (cause: unknown) => {
+      clearTimeout(timer);
+      secure.destroy();
+      socket.destroy();
+      reject(new MailwireError('ERR_TLS_HANDSHAKE', 'TLS handshake failed', { cause }));
+    };
+    const timer = setTimeout(() => fail(new Error('handshake timeout')), config.handshakeTimeoutMs);
+    timer.unref();
+    const onError = (error: Error) => fail(error);
+    const onClose = () => fail(new Error('connection closed during handshake'));
+    secure.once('error', onError);
+    secure.once('close', onClose);
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      secure.off('error', onError);
+      secure.off('close', onClose);
+      resolve(secure);
+    });
+  });
+}
+
+/**
+ * A `Transport` over a Node socket. `listen()` creates them; create one yourself to serve a
+ * socket you accepted another way.
+ *
+ * @example
+ * net.createServer({ pauseOnConnect: true }, (socket) => {
+ *   const transport = new NodeTransport(socket, { tls: { key, cert }, idleTimeoutMs: 300_000 });
+ *   void serve(transport, hooks);
+ * });
+ */
+export class NodeTransport implements Transport {
+  private carrier: net.Socket;
+  private source: Readable;
+  private deflater: zlib.DeflateRaw | undefined;
+  private tlsConfig: TlsConfig | undefined;
+  private currentInfo: ConnectionInfo;
+  private readonly queue: ReadResult[] = [];
+  private waiter: ((result: ReadResult) => void) | undefined;
+  private inputEnded = false;
+  private endDelivered = false;
+  private closed = false;
+  private ending: Promise<void> | undefined;
+  private upgrading = false;
+  private idleMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly lingerMs: number;
+  private blockedWrites = 0;
+  /** Octets handed out of the current source, and the source offset up to which input is older than our last write. */
+  private taken = 0;
+  private olderThanLastWrite = 0;
+  private discardedBytes = 0;
+  private readonly closeWaiters = new Set<() => void>();
+  private failure: Error | undefined;
+
+  constructor(socket: net.Socket, options: NodeTransportOptions = {}) {
+    this.carrier = socket;
+    this.source = socket;
+    this.tlsConfig = options.tls === undefined ? undefined : createTlsConfig(options.tls);
+    this.idleMs = options.idleTimeoutMs ?? 0;
+    this.lingerMs = options.lingerMs ?? 5000;
+    const secure = socket instanceof tls.TLSSocket && socket.encrypted;
+    this.currentInfo = {
+      localAddress: plainAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+      remoteAddress: options.proxied ? options.proxied.remoteAddress : plainAddress(socket.remoteAddress),
+      remotePort: options.proxied ? options.proxied.remotePort : (socket.remotePort ?? 0),
+      secure,
+      ...(secure ? { tls: tlsInfoOf(socket as tls.TLSSocket) } : {}),
+      ...(options.proxied ? { proxied: true } : {}),
+    };
+    socket.pause();
+    this.attachCarrier(socket);
+    this.attachSource(socket);
+    if (socket.destroyed) this.onClose();
+    this.armIdle();
+  }
+
+  get info(): ConnectionInfo {
+    return this.currentInfo;
+  }
+
+  /** Octets of unread plaintext dropped by `startTls()`/`compress()` (for logs and tests). */
+  get discarded(): number {
+    return this.discardedBytes;
+  }
+
+  /** True once the connection is gone (closed by either side or destroyed). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The error that closed the connection, if any (socket error, bad deflate stream…). */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Changes the idle timeout (e.g. IMAP IDLE allows longer silences); 0 disables it. */
+  setIdleTimeout(ms: number): void {
+    this.idleMs = ms;
+    this.armIdle();
+  }
+
+  read(): Promise<ReadResult> {
+    if (this.waiter) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'a read() is already pending'));
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.closed || this.inputEnded) return Promise.resolve(END);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      if (!this.upgrading) this.source.resume();
+    });
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.closed || this.ending) return Promise.reject(closedError());
+    this.olderThanLastWrite = this.taken + this.source.readableLength;
+    this.armIdle();
+    const carrier = this.carrier;
+    if (this.deflater) {
+      const deflater = this.deflater;
+      deflater.write(bytes);
+      // RFC 4978 §4: flush after each response so the client can decode it whole.
+      const flushed = new Promise<void>((resolve, reject) => {
+        const onClose = () => reject(closedError());
+        this.onClosed(onClose);
+        deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+          this.closeWaiters.delete(onClose);
+          resolve();
+        });
+      });
+      return this.blocking(flushed.then(() => (carrier.writableNeedDrain ? this.drained(carrier) : undefined)));
+    }
+    if (carrier.write(bytes)) return Promise.resolve();
+    return this.blocking(this.drained(carrier));
+  }
+
+  end(): Promise<void> {
+    if (this.ending) return this.ending;
+    if (this.closed) return Promise.resolve();
+    this.ending = new Promise<void>((resolve) => {
+      const carrier = this.carrier;
+      const finished = () => {
+        resolve();
+        if (!this.closed) {
+          const linger = setTimeout(() => this.destroy(), this.lingerMs);
+          linger.unref();
+          this.onClosed(() => clearTimeout(linger));
+        }
+      };
+      this.onClosed(resolve);
+      carrier.once('finish', finished);
+      // Input is no longer wanted: drain it so the peer's FIN is seen and the socket can close.
+      this.detachSource();
+      this.source.on('data', () => {});
+      this.source.once('end', this.onEnd);
+      this.source.resume();
+      if (this.deflater) {
+        this.deflater.once('end', () => carrier.end());
+        this.deflater.end();
+      } else {
+        carrier.end();
+      }
+    });
+    return this.ending;
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.queue.length = 0;
+    this.carrier.destroy();
+    this.deflater?.destroy();
+    if (this.source !== this.carrier) this.source.destroy();
+    this.onClose();
+  }
+
+  startTls(): Promise<TlsInfo> {
+    if (!this.tlsConfig) return Promise.reject(new MailwireError('ERR_TLS_UNAVAILABLE', 'no TLS configuration'));
+    const misuse = this.upgradeMisuse();
+    if (misuse) return Promise.reject(misuse);
+    if (this.currentInfo.secure) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'TLS is already active'));
+    if (this.deflater) {
+      // RFC 4978 §4: TLS cannot start once compression is on.
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'cannot start TLS after COMPRESS'));
+    }
+    const plain = this.carrier;
+    this.upgrading = true;
+    this.detachSource();
+    this.discardUnread();
+    return acceptTls(plain, this.tlsConfig).then(
+      (secure) => {
+        this.upgrading = false;
+        this.carrier = secure;
+        this.source = secure;
+        this.taken = 0;
+        this.olderThanLastWrite = 0;
+        secure.pause();
+        this.attachCarrier(secure);
+        this.attachSource(secure);
+        const tlsInfo = tlsInfoOf(secure);
+        this.currentInfo = { ...this.currentInfo, secure: true, tls: tlsInfo };
+        this.armIdle();
+        if (this.waiter) secure.resume();
+        return tlsInfo;
+      },
+      (error: unknown) => {
+        this.upgrading = false;
+        this.failure = error as Error;
+        this.onClose();
+        throw error;
+      },
+    );
+  }
+
+  compress(): Promise<void> {
+    const misuse = this.upgradeMisuse();
+    if (misuse) return Promise.reject(misuse);
+    if (this.deflater) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'compression is already active'));
+    const carrier = this.carrier;
+    this.detachSource();
+    this.discardUnread();
+    // RFC 4978 §4: raw DEFLATE (RFC 1951) in each direction, no zlib header.
+    const inflater = zlib.createInflateRaw();
+    const deflater = zlib.createDeflateRaw();
+    this.deflater = deflater;
+    this.source = inflater;
+    this.taken = 0;
+    this.olderThanLastWrite = 0;
+    inflater.pause();
+    inflater.on('error', (error) => this.fail(error));
+    deflater.on('error', (error) => this.fail(error));
+    deflater.on('data', (chunk: Buffer) => {
+      if (!carrier.write(chunk)) {
+        deflater.pause();
+        carrier.once('drain', () => deflater.resume());
+      }
+    });
+    carrier.on('data', (chunk: Buffer) => {
+      this.armIdle();
+      if (!inflater.write(chunk)) {
+        carrier.pause();
+        inflater.once('drain', () => carrier.resume());
+      }
+    });
+    carrier.once('end', () => inflater.end());
+    this.attachSource(inflater);
+    // What the peer sent after our reply is compressed already: feed it to the inflater.
+    carrier.resume();
+    return Promise.resolve();
+  }
+
+  private upgradeMisuse(): Error | undefined {
+    if (this.closed || this.ending) return closedError();
+    if (this.upgrading) return new UsageError('ERR_INVALID_STATE', 'an upgrade is in progress');
+    if (this.waiter) return new UsageError('ERR_INVALID_STATE', 'upgrade while a read() is pending');
+    return undefined;
+  }
+
+  /** Drops unread plaintext: the STARTTLS/COMPRESS injection defence (see the top of this file). */
+  private discardUnread(): void {
+    for (const item of this.queue.splice(0)) {
+      if (item.type === 'data') this.discardedBytes += item.bytes.length;
+      else if (item.type === 'end') this.queue.push(item);
+    }
+    const source = this.source;
+    const stale = Math.min(this.olderThanLastWrite - this.taken, source.readableLength);
+    if (stale > 0) {
+      const dropped = source.read(stale) as Buffer | null;
+      this.discardedBytes += dropped?.length ?? 0;
+    }
+  }
+
+  private readonly onData = (chunk: Buffer) => {
+    this.taken += chunk.length;
+    this.armIdle();
+    this.deliver({ type: 'data', bytes: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
+    if (!this.waiter) this.source.pause();
+  };
+
+  private readonly onEnd = () => {
+    this.inputEnded = true;
+    this.deliver(END);
+  };
+
+  private readonly onError = (error: Error) => {
+    this.failure ??= error;
+  };
+
+  private readonly onCarrierClose = () => {
+    if (!this.upgrading) this.onClose();
+  };
+
+  private attachSource(source: Readable): void {
+    source.on('data', this.onData);
+    source.on('end', this.onEnd);
+  }
+
+  private detachSource(): void {
+    this.source.off('data', this.onData);
+    this.source.off('end', this.onEnd);
+  }
+
+  private attachCarrier(carrier: net.Socket): void {
+    carrier.on('error', this.onError);
+    carrier.on('close', this.onCarrierClose);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.deliver(END);
+    for (const waiter of this.closeWaiters) waiter();
+    this.closeWaiters.clear();
+  }
+
+  private onClosed(callback: () => void): void {
+    if (this.closed) callback();
+    else this.closeWaiters.add(callback);
+  }
+
+  private deliver(result: ReadResult): void {
+    if (this.endDelivered) return;
+    if (result === END) this.endDelivered = true;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter(result);
+    } else {
+      this.queue.push(result);
+    }
+  }
+
+  private drained(stream: Writable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(closedError());
+        return;
+      }
+      const onDrain = () => {
+        this.closeWaiters.delete(onClose);
+        this.armIdle();
+        resolve();
+      };
+      const onClose = () => {
+        stream.off('drain', onDrain);
+        reject(closedError());
+      };
+      stream.once('drain', onDrain);
+      this.closeWaiters.add(onClose);
+    });
+  }
+
+  private blocking(promise: Promise<void>): Promise<void> {
+    this.blockedWrites++;
+    const done = () => {
+      this.blockedWrites--;
+    };
+    promise.then(done, done);
+    return promise;
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.idleMs <= 0 || this.closed) return;
+    this.idleTimer = setTimeout(this.onIdle, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private readonly onIdle = () => {
+    this.idleTimer = undefined;
+    if (this.closed) return;
+    if (this.waiter) {
+      this.deliver(TIMEOUT);
+    } else if (this.blockedWrites > 0) {
+      this.fail(new MailwireError('ERR_TRANSPORT_TIMEOUT', 'the peer stopped reading'));
+      return;
+    }
+    this.armIdle();
+  };
+}
