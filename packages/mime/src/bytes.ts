@@ -19,10 +19,59 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
+// windows-1252 bytes 0x80-0x9f (0 = undefined, kept as the C1 control of the same value).
+const CP1252_HIGH = [
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,
+  0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a,
+  0x0153, 0, 0x017e, 0x0178,
+];
+
+/**
+ * windows-1252, done here because some runtimes (Node) decode it, and the labels WHATWG maps to
+ * it (latin1, iso-8859-1, us-ascii), as plain ISO-8859-1.
+ */
+const cp1252: TextDecoderLike = {
+  decode(input?: Uint8Array): string {
+    if (input === undefined) return '';
+    let out = '';
+    for (let i = 0; i < input.length; i += 4096) {
+      const end = Math.min(input.length, i + 4096);
+      const codes: number[] = new Array(end - i);
+      for (let j = i; j < end; j++) {
+        const b = input[j]!;
+        codes[j - i] = b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80] || b : b;
+      }
+      out += String.fromCharCode(...codes);
+    }
+    return out;
+  },
+};
+
+const CP1252_LABELS = new Set([
+  'windows-1252',
+  'cp1252',
+  'x-cp1252',
+  'cp819',
+  'ibm819',
+  'iso-8859-1',
+  'iso-ir-100',
+  'iso8859-1',
+  'iso88591',
+  'iso_8859-1',
+  'iso_8859-1:1987',
+  'l1',
+  'latin1',
+  'us-ascii',
+  'ascii',
+  'ansi_x3.4-1968',
+]);
+
 /** A decoder for a charset label, or `undefined` when the runtime does not know it. Never throws. */
 export function textDecoderFor(label: string, fatal = false): TextDecoderLike | undefined {
+  const key = label.trim().toLowerCase();
+  if (!fatal && CP1252_LABELS.has(key)) return cp1252;
   try {
-    return new TextDecoder(label, { fatal, ignoreBOM: true });
+    return new TextDecoder(key, { fatal, ignoreBOM: true });
   } catch {
     return undefined;
   }

@@ -93,8 +93,13 @@ export function decodeEncodedWords(value: string): string {
   for (const m of value.matchAll(WORD)) {
     const start = m.index;
     const gap = value.slice(last, start);
-    const adjacent = pendingBytes.length > 0 && /^[ \t\r\n]*$/.test(gap);
     const charset = charsetLabel(m[1]!);
+    // Whitespace between encoded-words goes (RFC 2047 §6.2), unless one is left undecoded.
+    const adjacent =
+      pendingBytes.length > 0 &&
+      /^[ \t\r\n]*$/.test(gap) &&
+      textDecoderFor(pendingCharset) !== undefined &&
+      textDecoderFor(charset) !== undefined;
     if (!adjacent || charset !== pendingCharset) {
       flush();
       if (!adjacent) out += gap;
