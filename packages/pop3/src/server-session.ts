@@ -16,20 +16,23 @@
  * Nothing here reads a clock or touches I/O: the greeting's APOP timestamp is an option, idle
  * time arrives as `timeout()`, the peer's departure as `close()`.
  */
-import { LineReader, MailwireError, UsageError, utf8 } from '@mailwire/core';
+import {
+  createSaslServer as coreSaslServer,
+  decodeBase64,
+  decodeSaslResponse,
+  encodeBase64,
+  LineReader,
+  MailwireError,
+  md5,
+  toHex,
+  UsageError,
+  utf8,
+} from '@mailwire/core';
 import { type Pop3Command, parseCommand } from './command.js';
 import type { Pop3ErrorCode } from './errors.js';
 import { MultilineEncoder } from './byte-stuffing.js';
-import { md5, toHex } from './md5.js';
 import { type Pop3ResponseCode, serializeMultiline, serializeResponse } from './response.js';
-import {
-  decodeBase64,
-  encodeBase64,
-  PLAINTEXT_MECHANISMS,
-  type Pop3SaslServer,
-  type Pop3SaslStep,
-  type Pop3ScramKeys,
-} from './sasl.js';
+import { PLAINTEXT_MECHANISMS, type Pop3SaslServer, type Pop3SaslStep, type Pop3ScramKeys } from './sasl.js';
 import type {
   Pop3ChunkSource,
   Pop3CloseReason,
@@ -58,10 +61,16 @@ export interface Pop3ServerSessionOptions {
   readonly allowInsecureAuth?: boolean;
   /** Offer USER/PASS at all (default true). */
   readonly userPass?: boolean;
-  /** SASL mechanisms to offer, in order (RFC 5034). Needs `createSaslServer`. */
+  /**
+   * SASL mechanisms to offer, in order (RFC 5034), e.g. `['SCRAM-SHA-256', 'PLAIN']`. Default none.
+   * Plaintext ones (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) are offered only under TLS unless
+   * `allowInsecureAuth`.
+   */
   readonly saslMechanisms?: readonly string[];
-  /** Creates a mechanism by name: `@mailwire/core`'s `createSaslServer`, or your own. */
+  /** Creates a mechanism by name. Default: `@mailwire/core`'s `createSaslServer`. */
   readonly createSaslServer?: (mechanism: string) => Pop3SaslServer | undefined;
+  /** Host name for CRAM-MD5 challenges when the default `createSaslServer` is used. */
+  readonly hostname?: string;
   /** CAPA IMPLEMENTATION text (RFC 2449 §6.9); `false` to omit. Default `Mailwire`. */
   readonly implementation?: string | false;
   /** CAPA EXPIRE (RFC 2449 §6.7): days a message stays on the server, or `NEVER`. */
@@ -160,8 +169,6 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
         'ERR_POP3_USAGE_ARGUMENT',
         'apopTimestamp must look like <unique@host> (RFC 1939 §7)',
       );
-    if (options.saslMechanisms && options.saslMechanisms.length > 0 && !options.createSaslServer)
-      throw new UsageError('ERR_POP3_USAGE_ARGUMENT', 'saslMechanisms needs createSaslServer');
     this.secureNow = options.secure ?? false;
     this.reader = new LineReader({ maxLineLength: this.limit('maxLineLength') - 2 });
     let greeting = `${options.greeting ?? 'POP3 server ready'}`;
@@ -567,11 +574,15 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
     });
   }
 
-  private authFailed(text: string, code: Pop3ResponseCode | undefined): void {
+  private authFailed(
+    text: string,
+    code: Pop3ResponseCode | undefined,
+    error: Pop3ErrorCode = 'ERR_POP3_AUTH_FAILED',
+  ): void {
     this.sasl = undefined;
     this.reader.maxLineLength = this.limit('maxLineLength') - 2;
     this.err(text, code);
-    this.protocolError('ERR_POP3_AUTH_FAILED', text);
+    this.protocolError(error, text);
     this.authFailures += 1;
     if (this.authFailures >= this.limit('maxAuthFailures')) {
       this.protocolError('ERR_POP3_TOO_MANY_AUTH_FAILURES', 'too many authentication failures');
@@ -592,7 +603,11 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       else this.fail('ERR_POP3_SYNTAX', 'unrecognized authentication type');
       return;
     }
-    const server = this.options.createSaslServer?.(mechanism);
+    const create =
+      this.options.createSaslServer ??
+      ((name: string) =>
+        coreSaslServer(name, this.options.hostname === undefined ? {} : { hostname: this.options.hostname }));
+    const server = create(mechanism);
     if (server === undefined) {
       this.fail('ERR_POP3_SYNTAX', 'unrecognized authentication type');
       return;
@@ -612,38 +627,27 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
 
   private saslLine(line: Uint8Array): void {
     const exchange = this.sasl!;
-    if (line.length === 1 && line[0] === 0x2a) {
+    const response = decodeSaslResponse(line);
+    if (response.type === 'cancel') {
       // RFC 5034 §4: "*" cancels; the server MUST answer -ERR.
-      this.sasl = undefined;
-      this.reader.maxLineLength = this.limit('maxLineLength') - 2;
-      this.err('authentication cancelled');
-      this.protocolError('ERR_POP3_AUTH_CANCELLED', 'authentication cancelled');
-      this.authFailures += 1;
-      if (this.authFailures >= this.limit('maxAuthFailures')) this.finish('too-many-auth-failures');
+      this.authFailed('authentication cancelled', undefined, 'ERR_POP3_AUTH_CANCELLED');
       return;
     }
     if (exchange.awaiting === 'final') {
-      this.sasl = undefined;
-      this.reader.maxLineLength = this.limit('maxLineLength') - 2;
       if (line.length !== 0) {
         this.authFailed('expected an empty response', undefined);
         return;
       }
+      this.sasl = undefined;
+      this.reader.maxLineLength = this.limit('maxLineLength') - 2;
       this.openMaildrop(exchange.user ?? '');
       return;
     }
-    let decoded: Uint8Array | undefined;
-    if (line.length === 0) decoded = new Uint8Array(0);
-    else {
-      let s = '';
-      for (const byte of line) s += String.fromCharCode(byte);
-      decoded = decodeBase64(s);
-    }
-    if (decoded === undefined) {
+    if (response.type === 'malformed') {
       this.authFailed('malformed response', undefined);
       return;
     }
-    this.saslStep(exchange.server.respond(decoded));
+    this.saslStep(exchange.server.respond(response.data));
   }
 
   private saslStep(step: Pop3SaslStep): void {
