@@ -16,3 +16,18 @@ export type { DataDecoderOptions, DataPushResult } from './dot-stuffing.js';
 export { decodeXtext, encodeXtext } from './xtext.js';
 export { formatMailbox, parseMailbox, parsePath } from './path.js';
 export type { SmtpMailbox } from './path.js';
+export { SmtpServerSession } from './server-session.js';
+export type { SmtpAuthOptions, SmtpServerOptions } from './server-session.js';
+export { COMMAND_STATES } from './server-states.js';
+export type { ServerState } from './server-states.js';
+export type {
+  AuthDecision,
+  ClosedReason,
+  ConnectDecision,
+  DataDecision,
+  Decision,
+  RecipientOutcome,
+  SmtpServerErrorCode,
+  SmtpServerEvent,
+  SmtpServerEventType,
+} from './server-events.js';
