@@ -609,12 +609,10 @@ class MemoryStore implements MailStore {
       return this.info(dest);
     }
 
-    if (isInferior(target, source.name)) throw new InvalidError('Cannot rename a mailbox into itself');
-    const moving = [
-      source,
-      ...[...account.mailboxes.values()].filter((m) => isInferior(m.name, source.name)),
-    ];
-    const renamed = (name: string): string => target + name.slice(source.name.length);
+    const root = source.name;
+    if (isInferior(target, root)) throw new InvalidError('Cannot rename a mailbox into itself');
+    const moving = [source, ...[...account.mailboxes.values()].filter((m) => isInferior(m.name, root))];
+    const renamed = (name: string): string => target + name.slice(root.length);
     for (const mailbox of moving) {
       if (account.mailboxes.has(renamed(mailbox.name))) {
         throw new AlreadyExistsError(`Mailbox ${renamed(mailbox.name)} exists`);
