@@ -49,6 +49,11 @@ export interface MultipartBody {
 
 export type BodyStructure = SinglePartBody | MultipartBody;
 
+/** Narrows a BodyStructure (`type` is a plain string, so it cannot discriminate). */
+export function isMultipartBody(body: BodyStructure): body is MultipartBody {
+  return 'parts' in body;
+}
+
 export interface BodyStructureOptions {
   /** BODYSTRUCTURE extension data; default true. */
   extended?: boolean;

@@ -26,6 +26,7 @@ export {
   type BodyStructure,
   type BodyStructureOptions,
   bodyStructure,
+  isMultipartBody,
   type MultipartBody,
   type SinglePartBody,
 } from './body-structure.js';

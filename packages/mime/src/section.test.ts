@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bodyStructure } from './body-structure.js';
+import { bodyStructure, isMultipartBody } from './body-structure.js';
 import { indexMessage } from './indexer.js';
 import { listParts, parseSection, resolvePart, resolveSection } from './section.js';
 
@@ -136,7 +136,7 @@ describe('bodyStructure', () => {
   test('RFC 9051 example structure', () => {
     const bs = bodyStructure(index);
     expect(bs.type).toBe('multipart');
-    if (bs.type !== 'multipart') return;
+    if (!isMultipartBody(bs)) throw new Error('expected multipart');
     expect(bs.parts.map((p) => `${p.type}/${p.subtype}`)).toEqual([
       'text/plain',
       'application/octet-stream',
@@ -164,7 +164,7 @@ describe('bodyStructure', () => {
   test('BODY (non-extensible) has no extension data', () => {
     const bs = bodyStructure(index, { extended: false });
     expect(JSON.stringify(bs)).not.toMatch(/"md5"|"disposition"|"language"|"location"/);
-    if (bs.type === 'multipart') expect(bs.params).toBeUndefined();
+    if (isMultipartBody(bs)) expect(bs.params).toBeUndefined();
   });
   test('empty multipart and opaque message/rfc822 stay grammatical', () => {
     const bs = bodyStructure(indexMessage(enc.encode('Content-Type: multipart/mixed\r\n\r\n')), {
