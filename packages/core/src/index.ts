@@ -29,3 +29,28 @@ export type {
   SaslVerifyResult,
   ScramStoredKeys,
 } from './sasl/types.js';
+export { formatAddressList, MAX_ADDRESS_LIST_LENGTH, parseAddressList } from './address/address-list.js';
+export type {
+  AddressListEntry,
+  AddressListInput,
+  AddressListOptions,
+  GroupAddress,
+  MailboxAddress,
+  MailboxInput,
+} from './address/address-list.js';
+export { domainToAscii, domainToUnicode, MAX_DOMAIN_NAME_LENGTH, MAX_LABEL_LENGTH } from './address/idna.js';
+export {
+  formatLocalPart,
+  formatMailbox,
+  formatPath,
+  MAX_DOMAIN_LENGTH,
+  MAX_LOCAL_PART_LENGTH,
+  MAX_PATH_LENGTH,
+  parseMailbox,
+  parsePath,
+  parseReversePath,
+} from './address/path.js';
+export type { Mailbox, MailboxOptions, Path, PathOptions, PathResult } from './address/path.js';
+export { PUNYCODE_MAX_INPUT, punycodeDecode, punycodeEncode } from './address/punycode.js';
+export { AddressError } from './address/result.js';
+export type { AddressErrorReason, ParseResult } from './address/result.js';
