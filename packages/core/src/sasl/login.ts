@@ -18,7 +18,8 @@ export class LoginServer extends Mechanism {
   private username: string | undefined;
 
   protected onStart(initialResponse: Uint8Array | undefined): SaslStep {
-    if (initialResponse === undefined) return challenge(USERNAME);
+    // An empty initial response (`AUTH LOGIN =`) carries no user name: ask for it.
+    if (initialResponse === undefined || initialResponse.length === 0) return challenge(USERNAME);
     return this.onResponse(initialResponse);
   }
 

@@ -232,6 +232,13 @@ describe('LOGIN', () => {
     expect(transcript).toEqual(['C: YWxpY2U=', 'S: + UGFzc3dvcmQ6', 'C: d29uZGVybGFuZA==', 'S: OK']);
   });
 
+  it('treats an empty initial response (AUTH LOGIN =) as none', () => {
+    expect(createSaslServer('LOGIN')!.start(new Uint8Array(0))).toEqual({
+      type: 'challenge',
+      challenge: utf8('Username:'),
+    });
+  });
+
   it('fails a wrong password, an empty user name, invalid UTF-8 and cancel', () => {
     expect(exchange(createSaslServer('LOGIN')!, loginClient('alice', 'x', false), passwordApp).step).toEqual({
       type: 'failure',
