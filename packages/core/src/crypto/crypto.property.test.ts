@@ -71,10 +71,13 @@ describe('base64', () => {
 
   it('random input never throws; what it accepts is canonical', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 24 }), fc.stringMatching(/^[A-Za-z0-9+/=]{0,16}$/)), (text) => {
-        const decoded = decodeBase64(text);
-        if (decoded !== undefined) expect(encodeBase64(decoded)).toBe(text);
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 24 }), fc.stringMatching(/^[A-Za-z0-9+/=]{0,16}$/)),
+        (text) => {
+          const decoded = decodeBase64(text);
+          if (decoded !== undefined) expect(encodeBase64(decoded)).toBe(text);
+        },
+      ),
       { numRuns: 300 },
     );
   });

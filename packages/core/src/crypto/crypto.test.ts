@@ -45,14 +45,24 @@ describe('md5 (RFC 1321 §A.5 test suite)', () => {
 describe('hmacSha256 (RFC 4231 §4)', () => {
   const longKey = fill(0xaa, 131);
   it.each([
-    ['case 1', fill(0x0b, 20), utf8('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
+    [
+      'case 1',
+      fill(0x0b, 20),
+      utf8('Hi There'),
+      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+    ],
     [
       'case 2',
       utf8('Jefe'),
       utf8('what do ya want for nothing?'),
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
     ],
-    ['case 3', fill(0xaa, 20), fill(0xdd, 50), '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe'],
+    [
+      'case 3',
+      fill(0xaa, 20),
+      fill(0xdd, 50),
+      '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe',
+    ],
     [
       'case 4',
       hex('0102030405060708090a0b0c0d0e0f10111213141516171819'),

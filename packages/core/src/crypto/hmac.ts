@@ -29,7 +29,9 @@ export function hmacMd5(key: Uint8Array, message: Uint8Array): Uint8Array {
   return hmac(() => new Md5(), key, message);
 }
 
-const SHA256_IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+const SHA256_IV = [
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
 
 function stateAfterPad(pad: Uint8Array, w: Uint32Array): Uint32Array {
   const state = new Uint32Array(SHA256_IV);
@@ -50,7 +52,10 @@ export function pbkdf2Sha256(
   keyLength: number,
 ): Uint8Array {
   if (!Number.isSafeInteger(iterations) || iterations < 1) {
-    throw new UsageError('ERR_INVALID_ARGUMENT', `PBKDF2 iterations must be a positive integer, got ${iterations}`);
+    throw new UsageError(
+      'ERR_INVALID_ARGUMENT',
+      `PBKDF2 iterations must be a positive integer, got ${iterations}`,
+    );
   }
   if (!Number.isSafeInteger(keyLength) || keyLength < 1 || keyLength > 32 * 0xffff) {
     throw new UsageError('ERR_INVALID_ARGUMENT', `PBKDF2 key length out of range: ${keyLength}`);
