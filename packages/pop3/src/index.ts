@@ -40,3 +40,5 @@ export type {
   Pop3ScramKeys,
 } from './sasl.js';
 export type { Pop3ErrorCode } from './errors.js';
+export { serve } from './serve.js';
+export type { Pop3AuthOutcome, Pop3MaildropHandle, Pop3ServeContext, Pop3ServeOptions } from './serve.js';
