@@ -44,7 +44,22 @@ export class Base64Decoder implements TransferDecoder {
     let o = 0;
     let acc = this.acc;
     let n = this.n;
-    for (let i = 0; i < chunk.length; i++) {
+    const len = chunk.length;
+    for (let i = 0; i < len; i++) {
+      // Fast path: four alphabet characters at a group boundary.
+      if (n === 0 && i + 3 < len) {
+        const a = B64[chunk[i]!]!;
+        const b = B64[chunk[i + 1]!]!;
+        const c = B64[chunk[i + 2]!]!;
+        const d = B64[chunk[i + 3]!]!;
+        if ((a | b | c | d) < 64) {
+          out[o++] = (a << 2) | (b >> 4);
+          out[o++] = ((b & 15) << 4) | (c >> 2);
+          out[o++] = ((c & 3) << 6) | d;
+          i += 3;
+          continue;
+        }
+      }
       const v = B64[chunk[i]!]!;
       if (v < 64) {
         acc = (acc << 6) | v;
@@ -117,8 +132,13 @@ export class QuotedPrintableDecoder implements TransferDecoder {
         let j = i + 1;
         while (j < n && (data[j] === SP || data[j] === HT)) j++;
         if (j >= n) {
-          if (!final) break;
-          i = n; // a soft break at the very end
+          if (final) {
+            i = n; // a soft break at the very end
+            continue;
+          }
+          if (j - i <= MAX_HELD_WHITESPACE) break;
+          out[o++] = EQ;
+          i++;
           continue;
         }
         const d = data[j]!;
@@ -164,6 +184,11 @@ export class QuotedPrintableDecoder implements TransferDecoder {
       } else {
         out[o++] = c;
         i++;
+        for (; i < n; i++) {
+          const e = data[i]!;
+          if (e === EQ || e === SP || e === HT) break;
+          out[o++] = e;
+        }
       }
     }
     this.carry = i < n ? data.slice(i) : EMPTY;
