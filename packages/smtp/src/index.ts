@@ -31,3 +31,15 @@ export type {
   SmtpServerEvent,
   SmtpServerEventType,
 } from './server-events.js';
+export { buildReceivedHeader, formatDateTime } from './received.js';
+export type { ReceivedHeaderOptions } from './received.js';
+export { serve } from './serve.js';
+export type {
+  HookResult,
+  ServeOptions,
+  SmtpEnvelope,
+  SmtpHookReply,
+  SmtpHooks,
+  SmtpMessageStream,
+  SmtpServeContext,
+} from './serve.js';
