@@ -33,7 +33,9 @@ describe('BlobStore', () => {
     const staged = await blobs.stage(chunks(data, 4099));
     expect(staged.hash).toBe(createHash('sha256').update(data).digest('hex'));
     expect(staged.size).toBe(data.byteLength);
-    blobs.place(staged);
+    await blobs.prepare(staged);
+    blobs.ensure(staged);
+    blobs.discard(staged);
     expect(existsSync(staged.tmpPath)).toBe(false);
     expect(readFileSync(blobs.path(staged.hash))).toEqual(Buffer.from(data));
     expect(await collect(blobs.read(staged.hash, 10, 19))).toEqual(Buffer.from(data.subarray(10, 20)));
@@ -47,10 +49,20 @@ describe('BlobStore', () => {
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
   });
 
+  it('links the final name again inside the transaction when it vanished after prepare()', async () => {
+    const blobs = new BlobStore(join(tempDir(), 'blobs'));
+    const staged = await blobs.stage(new TextEncoder().encode('raced'));
+    await blobs.prepare(staged);
+    blobs.purge(blobs.retire(staged.hash));
+    blobs.ensure(staged);
+    blobs.discard(staged);
+    expect(readFileSync(blobs.path(staged.hash), 'utf8')).toBe('raced');
+  });
+
   it('retires to trash, restores on rollback and purges on commit', async () => {
     const blobs = new BlobStore(join(tempDir(), 'blobs'));
     const staged = await blobs.stage(new TextEncoder().encode('hello'));
-    blobs.place(staged);
+    await blobs.prepare(staged);
     const trash = blobs.retire(staged.hash);
     expect(existsSync(blobs.path(staged.hash))).toBe(false);
     blobs.restore(staged.hash, trash);
@@ -63,9 +75,11 @@ describe('BlobStore', () => {
     const root = join(tempDir(), 'blobs');
     const blobs = new BlobStore(root);
     const kept = await blobs.stage(new TextEncoder().encode('kept'));
-    blobs.place(kept);
+    await blobs.prepare(kept);
+    blobs.discard(kept);
     const orphan = await blobs.stage(new TextEncoder().encode('orphan'));
-    blobs.place(orphan);
+    await blobs.prepare(orphan);
+    blobs.discard(orphan);
     const uncommitted = blobs.retire(kept.hash);
     writeFileSync(join(root, 'tmp', '999999999-dead-1'), 'partial');
     const result = blobs.sweep((h) => h === kept.hash, true);

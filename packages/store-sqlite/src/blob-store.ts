@@ -9,22 +9,28 @@
  *
  * 1. `stage()` streams the message into `tmp/` while hashing it, then fsyncs the file. Nothing
  *    refers to it yet; a crash here leaves garbage in `tmp/` that `sweep()` removes.
- * 2. Inside the metadata write transaction (which holds SQLite's write lock, so no other writer in
- *    any process runs the same step at the same time) `place()` either drops the staged file
- *    because the blob is already referenced (dedup), or renames it to its final name and fsyncs
- *    the shard directory, so the file is durable before the row that names it commits.
- * 3. Dropping a last reference moves the file to `trash/` inside the same transaction that deletes
+ * 2. `prepare()`, still outside any lock, hard-links the temp file to its final name (unless that
+ *    name exists: same hash, same bytes) and fsyncs the shard directory. The temp name is kept.
+ * 3. Inside the metadata write transaction (which holds SQLite's write lock, so nothing in any
+ *    process can retire a file meanwhile) `ensure()` checks the final name once more and links it
+ *    again from the kept temp file if a concurrent expunge retired it between 2 and 3. The row
+ *    commits only when the file it names is durable. After COMMIT the temp name is dropped.
+ * 4. Dropping a last reference moves the file to `trash/` inside the same transaction that deletes
  *    the row (`retire()`); after COMMIT the trash file is unlinked (`purge()`); on ROLLBACK it is
  *    moved back (`restore()`). A crash between the two leaves a trash file that `sweep()` either
  *    restores (its row still exists: the transaction never committed) or deletes.
  *
- * Invariant: a `blobs` row with a positive reference count always has its file in place.
+ * Invariant: a `blobs` row with a positive reference count always has its file in place. A final
+ * file without a row is harmless garbage (complete and correct, since it was fsynced under its
+ * hash before it got its name); `sweep(…, true)` removes it, and an append of the same bytes
+ * reuses it.
  */
 
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
+  linkSync,
   existsSync,
   fsyncSync,
   mkdirSync,
@@ -34,7 +40,7 @@ import {
   rmSync,
   unlinkSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { link, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A message written to `tmp/`, hashed and fsynced, not yet referenced. */
@@ -76,13 +82,6 @@ export class BlobStore {
     for (const d of [root, this.#tmp, this.#trash]) {
       if (!existsSync(d)) {
         mkdirSync(d, { recursive: true });
-        created = true;
-      }
-    }
-    for (let i = 0; i < 256; i++) {
-      const shard = join(root, i.toString(16).padStart(2, '0'));
-      if (!existsSync(shard)) {
-        mkdirSync(shard);
         created = true;
       }
     }
@@ -130,14 +129,44 @@ export class BlobStore {
     return { hash: hasher.digest('hex'), size, tmpPath };
   }
 
+  /** Outside any lock: gives the staged file its final name (if missing) and makes that durable. */
+  async prepare(staged: StagedBlob): Promise<void> {
+    try {
+      await link(staged.tmpPath, this.path(staged.hash));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        this.#makeShard(staged.hash);
+        return this.prepare(staged);
+      }
+      if (code !== 'EEXIST') throw error;
+    }
+    // Also when the name existed: it may be another appender's link whose fsync is still running.
+    if (this.#fsync) {
+      const dir = await open(join(this.root, staged.hash.slice(0, 2)), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    }
+  }
+
   /**
-   * Makes a staged blob the file of its hash. Call inside the write transaction, only when no row
-   * references the hash (otherwise call `discard()`): renames, then fsyncs the shard directory.
+   * Inside the write transaction, before inserting the row: the final file exists (links it again
+   * from the kept temp file, durably, if something removed it since `prepare()`).
    */
-  place(staged: StagedBlob): void {
+  ensure(staged: StagedBlob): void {
     const dest = this.path(staged.hash);
-    renameSync(staged.tmpPath, dest);
+    if (existsSync(dest)) return;
+    this.#makeShard(staged.hash);
+    linkSync(staged.tmpPath, dest);
     this.#syncDir(join(this.root, staged.hash.slice(0, 2)));
+  }
+
+  /** Inside a write transaction: removes a final file no row references (a failed append's). */
+  unlinkUnreferenced(hash: string): void {
+    rmSync(this.path(hash), { force: true });
   }
 
   /** Removes a staged file that will not be used (dedup hit, failed append). */
@@ -196,8 +225,8 @@ export class BlobStore {
       }
     }
     if (orphans) {
-      for (let i = 0; i < 256; i++) {
-        const shard = i.toString(16).padStart(2, '0');
+      for (const shard of readdirSync(this.root)) {
+        if (!/^[0-9a-f]{2}$/.test(shard)) continue;
         for (const rest of readdirSync(join(this.root, shard))) {
           const hash = shard + rest;
           if (HEX.test(hash) && !isReferenced(hash)) {
@@ -208,6 +237,14 @@ export class BlobStore {
       }
     }
     return { removed, restored };
+  }
+
+  /** Shard directories are made on first use (and the new entry made durable). */
+  #makeShard(hash: string): void {
+    const shard = join(this.root, hash.slice(0, 2));
+    if (existsSync(shard)) return;
+    mkdirSync(shard, { recursive: true });
+    this.#syncDir(this.root);
   }
 
   #syncDir(dir: string): void {

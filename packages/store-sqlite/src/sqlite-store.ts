@@ -19,6 +19,7 @@
  *   MODSEQ, and `expunge_log`, trimmed per mailbox and reported as trimmed when it was).
  */
 
+import { realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
@@ -163,10 +164,13 @@ interface PendingAppend {
 /** What a write transaction collects for after COMMIT. */
 interface WriteContext {
   readonly events: MailboxChange[];
-  readonly placed: StagedBlob[];
   readonly retired: { hash: string; trashPath: string }[];
   readonly discard: StagedBlob[];
   readonly after: (() => void)[];
+}
+
+function newContext(): WriteContext {
+  return { events: [], retired: [], discard: [], after: [] };
 }
 
 function toId(id: string): number {
@@ -189,6 +193,12 @@ async function* noBytes(): AsyncGenerator<Uint8Array> {}
  */
 const maildropLocks = new Set<string>();
 
+/**
+ * Change listeners of the process, keyed by store directory (real path) and mailbox id, so every
+ * `SqliteStore` instance opened on the same directory in this process feeds the same subscribers.
+ */
+const feeds = new Map<string, Map<string, Set<ChangeListener>>>();
+
 export class SqliteStore implements MailStore {
   readonly delimiter = '/' as const;
   readonly accounts: AccountStore;
@@ -202,9 +212,17 @@ export class SqliteStore implements MailStore {
   readonly #maxMessageSize: number;
   readonly #maxKeywords: number | undefined;
   readonly #expungeHistory: number;
-  readonly #listeners = new Map<string, Set<ChangeListener>>();
+  readonly #listeners: Map<string, Set<ChangeListener>>;
+  /** This instance's subscriptions, removed at close. */
+  readonly #own = new Set<{ key: string; entry: ChangeListener }>();
   readonly #lockPrefix: string;
   readonly #heldLocks = new Set<string>();
+  readonly #queue: {
+    run: (ctx: WriteContext) => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #flushScheduled = false;
   #closed = false;
   #dummyHash: Promise<string> | undefined;
 
@@ -217,6 +235,11 @@ export class SqliteStore implements MailStore {
     }
     this.path = options.path;
     this.#blobs = new BlobStore(join(options.path, 'blobs'), { fsync: options.fsync ?? true });
+    const realPath = realpathSync(options.path);
+    let feed = feeds.get(realPath);
+    if (feed === undefined) feeds.set(realPath, (feed = new Map()));
+    this.#listeners = feed;
+    this.#lockPrefix = `${realPath}\0`;
     this.#db = new Database(join(options.path, 'mail.db'));
     try {
       prepareDatabase(this.#db, {
@@ -244,7 +267,6 @@ export class SqliteStore implements MailStore {
         ? { maxMessageSize: this.#maxMessageSize }
         : { maxMessageSize: this.#maxMessageSize, maxKeywords: options.maxKeywords };
     this.#expungeHistory = Math.max(1, options.expungeHistory ?? 10_000);
-    this.#lockPrefix = `${this.#db.name}\0`;
     this.accounts = new SqliteAccounts(this);
   }
 
@@ -283,7 +305,7 @@ export class SqliteStore implements MailStore {
    */
   _write<T>(fn: (ctx: WriteContext) => T): T {
     this._check();
-    const ctx: WriteContext = { events: [], placed: [], retired: [], discard: [], after: [] };
+    const ctx = newContext();
     const db = this.#db;
     let result: T;
     try {
@@ -294,10 +316,7 @@ export class SqliteStore implements MailStore {
         this.#s.commit.run();
       } catch (error) {
         if (db.inTransaction) {
-          // Still holding the write lock: files placed by this transaction are referenced by no
-          // one else yet, so they can go; retired ones come back.
-          for (const staged of ctx.placed)
-            this.#blobs.discard({ ...staged, tmpPath: this.#blobs.path(staged.hash) });
+          // Still holding the write lock: retired files come back before the rows do.
           for (const r of ctx.retired) this.#blobs.restore(r.hash, r.trashPath);
           this.#s.rollback.run();
         }
@@ -312,6 +331,59 @@ export class SqliteStore implements MailStore {
     for (const event of ctx.events) this.#emit(event);
     for (const fn2 of ctx.after) fn2();
     return result;
+  }
+
+  /**
+   * Group commit: appends that became ready during the same turn of the event loop (while the
+   * previous COMMIT's fsync blocked it, typically) share one transaction and one WAL fsync. Each
+   * runs in its own SAVEPOINT, so one failing (quota, a vanished mailbox) fails alone.
+   */
+  #enqueue<T>(run: (ctx: WriteContext) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const jobs = this.#queue.splice(0);
+    if (jobs.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this._write((ctx) => {
+        for (const job of jobs) {
+          const own = newContext();
+          this.#s.savepoint.run();
+          try {
+            const value = job.run(own);
+            this.#s.release.run();
+            ctx.events.push(...own.events);
+            ctx.retired.push(...own.retired);
+            ctx.discard.push(...own.discard);
+            ctx.after.push(...own.after);
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            for (const r of own.retired) this.#blobs.restore(r.hash, r.trashPath);
+            this.#s.rollbackTo.run();
+            this.#s.release.run();
+            ctx.discard.push(...own.discard);
+            outcomes.push({ ok: false, error: backend(error) });
+          }
+        }
+      });
+    } catch (error) {
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
   }
 
   /** @internal A read-only snapshot (one deferred transaction). */
@@ -715,9 +787,10 @@ export class SqliteStore implements MailStore {
       }
       return { item, flags: normalizeFlags(item.flags ?? []), internalDate: Math.trunc(internalDate) };
     });
-    // Fail fast, before streaming anything, when the mailbox does not exist.
-    this._read(() => this.#requireMailbox(mailboxId));
+    // Fail fast, before streaming anything, when the mailbox does not exist or is full.
+    this._read(() => this.#checkQuota(this.#requireMailbox(mailboxId).account_id, items.length, 0));
     const pending: PendingAppend[] = [];
+    let committed = false;
     try {
       for (const p of prepared) {
         let staged: StagedBlob;
@@ -738,61 +811,80 @@ export class SqliteStore implements MailStore {
           }
         }
         pending.push({ staged, flags: p.flags, internalDate: p.internalDate, mime });
+        await this.#blobs.prepare(staged);
       }
-    } catch (error) {
-      for (const p of pending) this.#blobs.discard(p.staged);
-      throw error;
-    }
-    return this._write((ctx) => {
-      for (const p of pending) ctx.discard.push(p.staged);
-      const row = this.#requireMailbox(mailboxId);
-      const newKeywords = new Map<string, string>();
-      const spelled = pending.map((p) => this.#spell(row.id, p.flags, newKeywords));
-      const total = pending.reduce((sum, p) => sum + p.staged.size, 0);
-      this.#checkQuota(row.account_id, pending.length, total);
-      this.#register(row.id, newKeywords);
-      const first = this.#allocUids(row.id, pending.length);
-      const modseq = this.#bumpModseq(row.id);
-      const results: AppendResult[] = [];
-      const added: FlagChange[] = [];
-      pending.forEach((p, i) => {
-        const uid = first + i;
-        const flags = spelled[i]!;
-        this.#reference(ctx, p.staged, p.mime);
-        this.#s.messageInsert.run(
-          row.id,
-          uid,
-          modseq,
-          encodeFlags(flags),
-          sysBits(flags),
-          p.internalDate,
-          p.staged.size,
-          p.staged.hash,
-        );
-        results.push({
-          mailboxId: String(row.id),
-          uidValidity: row.uidvalidity,
-          uid,
-          modseq,
-          size: p.staged.size,
-          blobId: p.staged.hash,
-        });
-        added.push({ uid, flags, modseq });
-      });
-      ctx.events.push({ type: 'exists', mailboxId: String(row.id), modseq, messages: added });
+      const results = await this.#enqueue((ctx) => this.#commitAppends(ctx, mailboxId, pending));
+      committed = true;
       return results;
-    });
+    } catch (error) {
+      throw backend(error);
+    } finally {
+      for (const p of pending) this.#blobs.discard(p.staged);
+      if (!committed && pending.length > 0 && !this.#closed)
+        this.#dropUnreferenced(pending.map((p) => p.staged.hash));
+    }
   }
 
-  /** Makes sure a blob row exists for a staged file: dedup on the hash, else place the file. */
-  #reference(ctx: WriteContext, staged: StagedBlob, mime: string | null): void {
+  /** After a failed append: final files it may have linked that no row references go. */
+  #dropUnreferenced(hashes: readonly string[]): void {
+    try {
+      this._write(() => {
+        for (const hash of hashes) {
+          if (this.#s.blobRefs.get(hash) === undefined) this.#blobs.unlinkUnreferenced(hash);
+        }
+      });
+    } catch {
+      // Garbage only: `sweep: 'full'` at the next open removes it.
+    }
+  }
+
+  #commitAppends(ctx: WriteContext, mailboxId: string, pending: readonly PendingAppend[]): AppendResult[] {
+    const row = this.#requireMailbox(mailboxId);
+    const newKeywords = new Map<string, string>();
+    const spelled = pending.map((p) => this.#spell(row.id, p.flags, newKeywords));
+    const total = pending.reduce((sum, p) => sum + p.staged.size, 0);
+    this.#checkQuota(row.account_id, pending.length, total);
+    this.#register(row.id, newKeywords);
+    const first = this.#allocUids(row.id, pending.length);
+    const modseq = this.#bumpModseq(row.id);
+    const results: AppendResult[] = [];
+    const added: FlagChange[] = [];
+    pending.forEach((p, i) => {
+      const uid = first + i;
+      const flags = spelled[i]!;
+      this.#reference(p.staged, p.mime);
+      this.#s.messageInsert.run(
+        row.id,
+        uid,
+        modseq,
+        encodeFlags(flags),
+        sysBits(flags),
+        p.internalDate,
+        p.staged.size,
+        p.staged.hash,
+      );
+      results.push({
+        mailboxId: String(row.id),
+        uidValidity: row.uidvalidity,
+        uid,
+        modseq,
+        size: p.staged.size,
+        blobId: p.staged.hash,
+      });
+      added.push({ uid, flags, modseq });
+    });
+    ctx.events.push({ type: 'exists', mailboxId: String(row.id), modseq, messages: added });
+    return results;
+  }
+
+  /** Makes sure a blob row exists for a staged file (dedup on the hash) and its file is in place. */
+  #reference(staged: StagedBlob, mime: string | null): void {
     const existing = this.#s.blobRefs.get(staged.hash) as { refs: number } | undefined;
     if (existing !== undefined) {
       if (mime !== null) this.#s.blobSetMimeIfNull.run(mime, staged.hash);
       return;
     }
-    this.#blobs.place(staged);
-    ctx.placed.push(staged);
+    this.#blobs.ensure(staged);
     this.#s.blobInsert.run(staged.hash, staged.size, mime);
   }
 
@@ -1054,7 +1146,10 @@ export class SqliteStore implements MailStore {
     // Wrapped so the same function subscribed twice gets two independent subscriptions.
     const entry: ChangeListener = (change) => listener(change);
     set.add(entry);
+    const own = { key, entry };
+    this.#own.add(own);
     return () => {
+      this.#own.delete(own);
       const current = this.#listeners.get(key);
       if (current === undefined) return;
       current.delete(entry);
@@ -1151,7 +1246,12 @@ export class SqliteStore implements MailStore {
     this.#closed = true;
     for (const key of this.#heldLocks) maildropLocks.delete(key);
     this.#heldLocks.clear();
-    this.#listeners.clear();
+    for (const { key, entry } of this.#own) {
+      const set = this.#listeners.get(key);
+      set?.delete(entry);
+      if (set?.size === 0) this.#listeners.delete(key);
+    }
+    this.#own.clear();
     this.#db.close();
   }
 }
@@ -1438,6 +1538,9 @@ function prepareStatements(db: Database.Database) {
     begin: p('BEGIN IMMEDIATE'),
     commit: p('COMMIT'),
     rollback: p('ROLLBACK'),
+    savepoint: p('SAVEPOINT job'),
+    release: p('RELEASE job'),
+    rollbackTo: p('ROLLBACK TO job'),
     metaGet: p('SELECT value FROM meta WHERE key = ?'),
     metaSet: p(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',

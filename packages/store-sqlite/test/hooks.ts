@@ -1,0 +1,111 @@
+/**
+ * The multi-process and crash hooks of the conformance kit for `SqliteStore`: writers in child
+ * processes (Node + tsx, so they run this package's TypeScript source) on the same directory.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MailStore } from '@mailwire/store';
+import {
+  type CrashHooks,
+  conformanceMessage,
+  type MultiProcessHooks,
+  prng,
+} from '@mailwire/store/conformance';
+import { SqliteStore } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageDir = join(here, '..');
+
+type Report = { index: number; uid: number } | { done: true } | { error: string };
+
+function startWorker(): ChildProcess {
+  return fork(join(here, 'worker.ts'), [], {
+    cwd: packageDir,
+    execArgv: ['--conditions=@mailwire/source', '--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function pathOf(store: MailStore): string {
+  if (!(store instanceof SqliteStore)) throw new Error('not a SqliteStore');
+  return store.path;
+}
+
+/** Runs one worker; resolves with its acknowledgements when it exits (however it exits). */
+function runWorker(
+  job: { path: string; address: string; mailbox: string; indexes: number[]; parallel: boolean },
+  onStart?: (child: ChildProcess) => void,
+): Promise<{ acks: { index: number; uid: number }[]; error?: string; done: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = startWorker();
+    const acks: { index: number; uid: number }[] = [];
+    let error: string | undefined;
+    let done = false;
+    child.on('message', (report: Report) => {
+      if ('error' in report) error = report.error;
+      else if ('done' in report) done = true;
+      else acks.push(report);
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolve(error === undefined ? { acks, done } : { acks, error, done }));
+    child.send({
+      path: job.path,
+      address: job.address,
+      mailbox: job.mailbox,
+      parallel: job.parallel,
+      messages: job.indexes.map((index) => ({ index, bytes: conformanceMessage(index) })),
+    });
+    onStart?.(child);
+  });
+}
+
+export const multiProcess: MultiProcessHooks = {
+  async appendConcurrently({ store, address, mailbox, processes, perProcess }) {
+    const path = pathOf(store);
+    const runs = await Promise.all(
+      Array.from({ length: processes }, (_, worker) =>
+        runWorker({
+          path,
+          address,
+          mailbox,
+          parallel: true,
+          indexes: Array.from({ length: perProcess }, (_, i) => worker * perProcess + i),
+        }),
+      ),
+    );
+    for (const run of runs)
+      if (run.error !== undefined || !run.done) throw new Error(run.error ?? 'worker died');
+    return runs.flatMap((run) => run.acks.map((a) => a.uid));
+  },
+};
+
+export const crash: CrashHooks = {
+  async appendAndKill({ store, address, mailbox, count, seed }) {
+    const random = prng(seed);
+    let timer: NodeJS.Timeout | undefined;
+    const run = await runWorker(
+      {
+        path: pathOf(store),
+        address,
+        mailbox,
+        parallel: false,
+        indexes: Array.from({ length: count }, (_, i) => i),
+      },
+      (child) => {
+        // Start-up (tsx, open) takes a few hundred ms; kill somewhere in the append phase.
+        const killAfterAcks = Math.floor(random() * count * 0.8);
+        const extraDelay = random() * 5;
+        child.on('message', (report: Report) => {
+          if ('index' in report && report.index >= killAfterAcks && timer === undefined) {
+            timer = setTimeout(() => child.kill('SIGKILL'), extraDelay);
+          }
+        });
+      },
+    );
+    if (timer !== undefined) clearTimeout(timer);
+    if (run.error !== undefined) throw new Error(run.error);
+    return run.acks;
+  },
+};
