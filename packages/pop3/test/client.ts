@@ -3,7 +3,7 @@ import { latin1, type Transport, utf8 } from '@mailwire/core';
 import { MultilineDecoder } from '../src/index.js';
 
 export class TestClient {
-  private buffer = new Uint8Array(0);
+  private buffer: Uint8Array = new Uint8Array(0);
   ended = false;
 
   constructor(private readonly transport: Transport) {}
