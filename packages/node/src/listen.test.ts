@@ -207,7 +207,11 @@ describe('PROXY protocol', () => {
     client.write(`${v1}EHLO x\r\n`);
     await client.until('EHLO x\r\n');
     expect(client.text).toBe('EHLO x\r\n');
-    expect(await info.promise).toMatchObject({ remoteAddress: '203.0.113.7', remotePort: 40001, proxied: true });
+    expect(await info.promise).toMatchObject({
+      remoteAddress: '203.0.113.7',
+      remotePort: 40001,
+      proxied: true,
+    });
   });
 
   it('takes the client address from a v2 header sent in pieces', async () => {
@@ -229,7 +233,11 @@ describe('PROXY protocol', () => {
       client.write(Uint8Array.of(byte));
       await delay(1);
     }
-    expect(await info.promise).toMatchObject({ remoteAddress: '2001:db8::7', remotePort: 5555, proxied: true });
+    expect(await info.promise).toMatchObject({
+      remoteAddress: '2001:db8::7',
+      remotePort: 5555,
+      proxied: true,
+    });
   });
 
   it('uses the real addresses for a v2 LOCAL header (proxy health check)', async () => {

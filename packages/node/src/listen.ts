@@ -280,7 +280,8 @@ function readProxyHeader(socket: net.Socket, timeoutMs: number, maxV2Length: num
         finish(new MailwireError('ERR_PROXY_INVALID', 'PROXY header too long'));
       }
     };
-    const onEnd = () => finish(new MailwireError('ERR_PROXY_INVALID', 'connection closed before the PROXY header'));
+    const onEnd = () =>
+      finish(new MailwireError('ERR_PROXY_INVALID', 'connection closed before the PROXY header'));
     const timer = setTimeout(
       () => finish(new MailwireError('ERR_PROXY_TIMEOUT', 'no PROXY header in time')),
       timeoutMs,
@@ -309,7 +310,7 @@ function parseCidr(text: string): (ip: string) => boolean {
     const candidate = parseIpv4(ip) ?? parseIpv6(ip);
     if (!candidate || candidate.length !== network.length) return false;
     for (let bit = 0; bit < bits; bit++) {
-      const mask = 0x80 >> bit % 8;
+      const mask = 0x80 >> (bit % 8);
       if ((candidate[bit >> 3]! & mask) !== (network[bit >> 3]! & mask)) return false;
     }
     return true;

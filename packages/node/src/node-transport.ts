@@ -33,7 +33,14 @@ import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { type ConnectionInfo, MailwireError, type ReadResult, type TlsInfo, type Transport, UsageError } from '@mailwire/core';
+import {
+  type ConnectionInfo,
+  MailwireError,
+  type ReadResult,
+  type TlsInfo,
+  type Transport,
+  UsageError,
+} from '@mailwire/core';
 import { createTlsConfig, type TlsConfig, type TlsOptions } from './tls-config.js';
 
 export interface NodeTransportOptions {
@@ -89,6 +96,7 @@ export function acceptTls(socket: net.Socket, config: TlsConfig): Promise<tls.TL
     const onClose = () => fail(new Error('connection closed during handshake'));
     secure.once('error', onError);
     secure.once('close', onClose);
+    secure.on('error', () => {});
     secure.once('secure', () => {
       clearTimeout(timer);
       secure.off('error', onError);
@@ -181,7 +189,8 @@ export class NodeTransport implements Transport {
   }
 
   read(): Promise<ReadResult> {
-    if (this.waiter) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'a read() is already pending'));
+    if (this.waiter)
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'a read() is already pending'));
     const queued = this.queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closed || this.inputEnded) return Promise.resolve(END);
@@ -208,7 +217,9 @@ export class NodeTransport implements Transport {
           resolve();
         });
       });
-      return this.blocking(flushed.then(() => (carrier.writableNeedDrain ? this.drained(carrier) : undefined)));
+      return this.blocking(
+        flushed.then(() => (carrier.writableNeedDrain ? this.drained(carrier) : undefined)),
+      );
     }
     if (carrier.write(bytes)) return Promise.resolve();
     return this.blocking(this.drained(carrier));
@@ -254,10 +265,12 @@ export class NodeTransport implements Transport {
   }
 
   startTls(): Promise<TlsInfo> {
-    if (!this.tlsConfig) return Promise.reject(new MailwireError('ERR_TLS_UNAVAILABLE', 'no TLS configuration'));
+    if (!this.tlsConfig)
+      return Promise.reject(new MailwireError('ERR_TLS_UNAVAILABLE', 'no TLS configuration'));
     const misuse = this.upgradeMisuse();
     if (misuse) return Promise.reject(misuse);
-    if (this.currentInfo.secure) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'TLS is already active'));
+    if (this.currentInfo.secure)
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'TLS is already active'));
     if (this.deflater) {
       // RFC 4978 §4: TLS cannot start once compression is on.
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'cannot start TLS after COMPRESS'));
@@ -294,7 +307,8 @@ export class NodeTransport implements Transport {
   compress(): Promise<void> {
     const misuse = this.upgradeMisuse();
     if (misuse) return Promise.reject(misuse);
-    if (this.deflater) return Promise.reject(new UsageError('ERR_INVALID_STATE', 'compression is already active'));
+    if (this.deflater)
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'compression is already active'));
     const carrier = this.carrier;
     this.detachSource();
     this.discardUnread();

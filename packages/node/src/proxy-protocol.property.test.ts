@@ -8,34 +8,36 @@ const ipv6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map(formatIpv6);
 const port = fc.integer({ min: 0, max: 65535 });
 const tlv = fc.record({ type: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array({ maxLength: 40 }) });
 
-const header: fc.Arbitrary<ProxyHeader> = fc.oneof(
-  fc.record({
-    version: fc.constantFrom(1 as const, 2 as const),
-    command: fc.constant('proxy' as const),
-    protocol: fc.constant('tcp4' as const),
-    source: fc.record({ address: ipv4, port }),
-    destination: fc.record({ address: ipv4, port }),
-  }),
-  fc.record({
-    version: fc.constantFrom(1 as const, 2 as const),
-    command: fc.constant('proxy' as const),
-    protocol: fc.constant('tcp6' as const),
-    source: fc.record({ address: ipv6, port }),
-    destination: fc.record({ address: ipv6, port }),
-  }),
-  fc.record({
-    version: fc.constantFrom(1 as const, 2 as const),
-    command: fc.constant('proxy' as const),
-    protocol: fc.constant('unknown' as const),
-  }),
-  fc.record({
-    version: fc.constant(2 as const),
-    command: fc.constant('local' as const),
-    protocol: fc.constant('unknown' as const),
-  }),
-).chain((h) =>
-  (h.version === 2 ? fc.array(tlv, { maxLength: 4 }) : fc.constant([])).map((tlvs) => ({ ...h, tlvs })),
-);
+const header: fc.Arbitrary<ProxyHeader> = fc
+  .oneof(
+    fc.record({
+      version: fc.constantFrom(1 as const, 2 as const),
+      command: fc.constant('proxy' as const),
+      protocol: fc.constant('tcp4' as const),
+      source: fc.record({ address: ipv4, port }),
+      destination: fc.record({ address: ipv4, port }),
+    }),
+    fc.record({
+      version: fc.constantFrom(1 as const, 2 as const),
+      command: fc.constant('proxy' as const),
+      protocol: fc.constant('tcp6' as const),
+      source: fc.record({ address: ipv6, port }),
+      destination: fc.record({ address: ipv6, port }),
+    }),
+    fc.record({
+      version: fc.constantFrom(1 as const, 2 as const),
+      command: fc.constant('proxy' as const),
+      protocol: fc.constant('unknown' as const),
+    }),
+    fc.record({
+      version: fc.constant(2 as const),
+      command: fc.constant('local' as const),
+      protocol: fc.constant('unknown' as const),
+    }),
+  )
+  .chain((h) =>
+    (h.version === 2 ? fc.array(tlv, { maxLength: 4 }) : fc.constant([])).map((tlvs) => ({ ...h, tlvs })),
+  );
 
 function normalise(h: ProxyHeader) {
   return { ...h, source: h.source, destination: h.destination };
@@ -77,13 +79,11 @@ describe('PROXY header properties', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 300 }),
           header.chain((h) =>
-            fc
-              .tuple(fc.nat(), fc.integer({ min: 0, max: 255 }))
-              .map(([at, value]) => {
-                const bytes = formatProxyHeader(h).slice();
-                if (bytes.length > 0) bytes[at % bytes.length] = value;
-                return bytes;
-              }),
+            fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, value]) => {
+              const bytes = formatProxyHeader(h).slice();
+              if (bytes.length > 0) bytes[at % bytes.length] = value;
+              return bytes;
+            }),
           ),
         ),
         (bytes) => {

@@ -68,7 +68,11 @@ describe('parseProxyHeader, version 1', () => {
 
 describe('parseProxyHeader, version 2', () => {
   it('parses TCP over IPv4 with a TLV', () => {
-    const bytes = v2(0x21, 0x11, [192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0, 25, 0x02, 0, 3, 0x61, 0x62, 0x63]);
+    const bytes = v2(
+      0x21,
+      0x11,
+      [192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0, 25, 0x02, 0, 3, 0x61, 0x62, 0x63],
+    );
     const result = parseProxyHeader(bytes);
     expect(result.status).toBe('complete');
     if (result.status !== 'complete') return;

@@ -110,7 +110,11 @@ function parseV1(bytes: Uint8Array): ProxyParseResult {
   const fields = line.split(' ');
   if (fields[1] === 'UNKNOWN') {
     // spec §2.1: with UNKNOWN the rest of the line is ignored and the real addresses are used.
-    return { status: 'complete', length, header: { version: 1, command: 'proxy', protocol: 'unknown', tlvs: [] } };
+    return {
+      status: 'complete',
+      length,
+      header: { version: 1, command: 'proxy', protocol: 'unknown', tlvs: [] },
+    };
   }
   if (fields.length !== 6) return invalid('PROXY v1 line does not have 6 fields');
   const [, family, source, destination, sourcePort, destinationPort] = fields as [
@@ -155,12 +159,12 @@ function parsePort(text: string): number | undefined {
 }
 
 const FAMILIES: Record<number, { protocol: ProxyProtocolName; size: number }> = {
-  0x11: { protocol: 'tcp4', size: 12 },
-  0x12: { protocol: 'udp4', size: 12 },
-  0x21: { protocol: 'tcp6', size: 36 },
-  0x22: { protocol: 'udp6', size: 36 },
-  0x31: { protocol: 'unix-stream', size: 216 },
-  0x32: { protocol: 'unix-dgram', size: 216 },
+  17: { protocol: 'tcp4', size: 12 },
+  18: { protocol: 'udp4', size: 12 },
+  33: { protocol: 'tcp6', size: 36 },
+  34: { protocol: 'udp6', size: 36 },
+  49: { protocol: 'unix-stream', size: 216 },
+  50: { protocol: 'unix-dgram', size: 216 },
 };
 
 function parseV2(bytes: Uint8Array, maxV2Length: number): ProxyParseResult {

@@ -41,7 +41,9 @@ describe('createSelfSignedCertificate', () => {
     const x509 = new X509Certificate(pair.cert);
     expect(x509.subject).toBe('CN=mail.test');
     expect(x509.issuer).toBe('CN=mail.test');
-    expect(x509.subjectAltName).toBe('DNS:localhost, DNS:mail.test, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(x509.subjectAltName).toBe(
+      'DNS:localhost, DNS:mail.test, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1',
+    );
     expect(x509.checkHost('localhost')).toBe('localhost');
     expect(x509.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(x509.ca).toBe(false);
@@ -71,6 +73,8 @@ describe('createSelfSignedCertificate', () => {
   it('uses fresh keys and serial numbers each time', () => {
     const other = createSelfSignedCertificate();
     expect(other.key).not.toBe(pair.key);
-    expect(new X509Certificate(other.cert).serialNumber).not.toBe(new X509Certificate(pair.cert).serialNumber);
+    expect(new X509Certificate(other.cert).serialNumber).not.toBe(
+      new X509Certificate(pair.cert).serialNumber,
+    );
   });
 });

@@ -104,7 +104,11 @@ export class TlsConfig {
   }
 
   static isInstance(value: unknown): value is TlsConfig {
-    return typeof value === 'object' && value !== null && (value as { [configBrand]?: unknown })[configBrand] === true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { [configBrand]?: unknown })[configBrand] === true
+    );
   }
 }
 

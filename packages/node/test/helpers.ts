@@ -3,7 +3,10 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createSelfSignedCertificate } from '../src/self-signed.js';
 
-export const pair = createSelfSignedCertificate({ commonName: 'localhost', altNames: ['localhost', '127.0.0.1'] });
+export const pair = createSelfSignedCertificate({
+  commonName: 'localhost',
+  altNames: ['localhost', '127.0.0.1'],
+});
 
 /** A test client that records everything it receives. */
 export class Client {

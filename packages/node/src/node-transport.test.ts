@@ -1,0 +1,423 @@
+import net from 'node:net';
+import { Duplex, Writable } from 'node:stream';
+import tls from 'node:tls';
+import zlib from 'node:zlib';
+import { MailwireError } from '@mailwire/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, deferred, delay, pair, upgradeClient } from '../test/helpers.js';
+import { miniProtocol } from '../test/mini-protocol.js';
+import { type ListenOptions, listen, type MailwireServer } from './listen.js';
+import type { NodeTransport } from './node-transport.js';
+import { createSelfSignedCertificate } from './self-signed.js';
+
+const servers: MailwireServer[] = [];
+const clients: Client[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => server.close({ graceMs: 0 })));
+});
+
+async function start(options: Omit<ListenOptions, 'port'>): Promise<MailwireServer> {
+  const server = await listen({ port: 0, ...options });
+  servers.push(server);
+  return server;
+}
+
+async function connect(server: MailwireServer): Promise<Client> {
+  const client = await Client.connect(server.port);
+  clients.push(client);
+  return client;
+}
+
+function socketOf(transport: NodeTransport): net.Socket {
+  return (transport as unknown as { carrier: net.Socket }).carrier;
+}
+
+const MiB = 1024 * 1024;
+
+describe('backpressure', () => {
+  it('stops reading from a peer while the application does not read', async () => {
+    const transport = deferred<NodeTransport>();
+    const finish = deferred<void>();
+    const server = await start({
+      onConnection: async (t) => {
+        transport.resolve(t);
+        await finish.promise;
+      },
+    });
+    const client = await connect(server);
+    const socket = client.socket as net.Socket;
+    const total = 32 * MiB;
+    socket.write(Buffer.alloc(total, 0x61));
+    const t = await transport.promise;
+    await delay(300);
+    // The kernel buffers a few MiB; the rest waits in the client, not in our process.
+    expect(socket.writableLength).toBeGreaterThan(0);
+    const serverSocket = socketOf(t);
+    expect(serverSocket.readableLength).toBeLessThanOrEqual(serverSocket.readableHighWaterMark);
+    let received = 0;
+    while (received < total) {
+      const result = await t.read();
+      if (result.type !== 'data') break;
+      received += result.bytes.length;
+      expect(serverSocket.readableLength).toBeLessThanOrEqual(serverSocket.readableHighWaterMark);
+    }
+    expect(received).toBe(total);
+    finish.resolve();
+  });
+
+  it('write() stops resolving while the peer does not read, and resumes when it does', async () => {
+    const progress = { resolved: 0, done: false };
+    const server = await start({
+      onConnection: async (t) => {
+        const chunk = new Uint8Array(64 * 1024).fill(0x62);
+        for (let i = 0; i < 512; i++) {
+          await t.write(chunk);
+          progress.resolved += chunk.length;
+        }
+        progress.done = true;
+      },
+    });
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    socket.pause();
+    await delay(400);
+    const stalledAt = progress.resolved;
+    expect(progress.done).toBe(false);
+    expect(stalledAt).toBeLessThan(32 * MiB);
+    await delay(200);
+    expect(progress.resolved).toBe(stalledAt);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(progress.done).toBe(true);
+    expect(received).toBe(32 * MiB);
+  });
+
+  it('closes a connection whose peer stops reading for the idle timeout', async () => {
+    const failure = deferred<unknown>();
+    const server = await start({
+      limits: { idleTimeoutMs: 200 },
+      onConnection: async (t) => {
+        const chunk = new Uint8Array(256 * 1024);
+        try {
+          for (;;) await t.write(chunk);
+        } catch {
+          failure.resolve(t.error);
+        }
+      },
+    });
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    socket.pause();
+    const error = await failure.promise;
+    expect(MailwireError.isInstance(error) && error.code).toBe('ERR_TRANSPORT_TIMEOUT');
+    socket.destroy();
+  });
+
+  it('rejects a second concurrent read() as caller misuse', async () => {
+    const outcome = deferred<unknown>();
+    const server = await start({
+      onConnection: async (t) => {
+        const first = t.read();
+        outcome.resolve(await t.read().catch((error: unknown) => error));
+        await first;
+      },
+    });
+    const client = await connect(server);
+    expect(MailwireError.isInstance(await outcome.promise)).toBe(true);
+    client.write('x');
+  });
+});
+
+describe('STARTTLS', () => {
+  it('upgrades the live connection', async () => {
+    const tlsInfo = deferred<unknown>();
+    const info = deferred<NodeTransport['info']>();
+    const server = await start({
+      tls: { key: pair.key, cert: pair.cert },
+      onConnection: async (t) => {
+        await miniProtocol(t, { onTls: tlsInfo.resolve });
+        info.resolve(t.info);
+      },
+    });
+    const plain = await connect(server);
+    await plain.until('220 ready\r\n');
+    plain.write('HELLO\r\n');
+    await plain.until('250 HELLO secure=false\r\n');
+    plain.write('STARTTLS\r\n');
+    await plain.until('220 go\r\n');
+    const secure = await upgradeClient(plain);
+    expect(await tlsInfo.promise).toMatchObject({
+      protocol: 'TLSv1.3',
+      servername: 'localhost',
+      authorized: false,
+    });
+    secure.write('HELLO\r\nQUIT\r\n');
+    await secure.until('221 bye\r\n');
+    expect(secure.text).toBe('250 HELLO secure=true\r\n221 bye\r\n');
+    expect(await info.promise).toMatchObject({ secure: true, tls: { protocol: 'TLSv1.3' } });
+  });
+
+  it('discards plaintext that arrived after the command and before the reply', async () => {
+    const seen: string[] = [];
+    const transport = deferred<NodeTransport>();
+    const server = await start({
+      tls: { key: pair.key, cert: pair.cert },
+      onConnection: async (t) => {
+        transport.resolve(t);
+        await miniProtocol(t, { seen, replyDelayMs: 150 });
+      },
+    });
+    const plain = await connect(server);
+    await plain.until('220 ready\r\n');
+    plain.write('STARTTLS\r\n');
+    await delay(40);
+    plain.write('MAIL FROM:<evil@example.com>\r\n');
+    await plain.until('220 go\r\n');
+    const secure = await upgradeClient(plain);
+    secure.write('HELLO\r\nQUIT\r\n');
+    await secure.until('221 bye\r\n');
+    expect(secure.text).toBe('250 HELLO secure=true\r\n221 bye\r\n');
+    expect(seen).toEqual(['STARTTLS', 'HELLO', 'QUIT']);
+    expect((await transport.promise).discarded).toBe('MAIL FROM:<evil@example.com>\r\n'.length);
+  });
+
+  it('never delivers plaintext pipelined in the same packet as STARTTLS', async () => {
+    const seen: string[] = [];
+    const server = await start({
+      tls: { key: pair.key, cert: pair.cert },
+      onConnection: (t) => miniProtocol(t, { seen }),
+    });
+    const plain = await connect(server);
+    await plain.until('220 ready\r\n');
+    plain.write('STARTTLS\r\nMAIL FROM:<evil@example.com>\r\n');
+    await plain.until('220 go\r\n');
+    const secure = await upgradeClient(plain);
+    secure.write('QUIT\r\n');
+    await secure.until('221 bye\r\n');
+    expect(seen).toEqual(['STARTTLS', 'QUIT']);
+  });
+
+  it('fails the handshake, and closes, when plaintext follows the reply', async () => {
+    const seen: string[] = [];
+    const outcome = deferred<unknown>();
+    const server = await start({
+      tls: { key: pair.key, cert: pair.cert },
+      onConnection: (t) => miniProtocol(t, { seen, onTls: outcome.resolve }),
+    });
+    const plain = await connect(server);
+    await plain.until('220 ready\r\n');
+    plain.write('STARTTLS\r\n');
+    await plain.until('220 go\r\n');
+    plain.write('MAIL FROM:<evil@example.com>\r\n');
+    await expect(upgradeClient(plain)).rejects.toThrow();
+    const error = await outcome.promise;
+    expect(MailwireError.isInstance(error) && error.code).toBe('ERR_TLS_HANDSHAKE');
+    await plain.untilClosed();
+    expect(seen).toEqual(['STARTTLS']);
+  });
+
+  it('rejects with ERR_TLS_UNAVAILABLE without TLS settings, and the connection goes on', async () => {
+    const outcome = deferred<unknown>();
+    const server = await start({ onConnection: (t) => miniProtocol(t, { onTls: outcome.resolve }) });
+    const plain = await connect(server);
+    plain.write('STARTTLS\r\n');
+    await plain.until('454 TLS not available\r\n');
+    const error = await outcome.promise;
+    expect(MailwireError.isInstance(error) && error.code).toBe('ERR_TLS_UNAVAILABLE');
+    plain.write('HELLO\r\n');
+    await plain.until('250 HELLO secure=false\r\n');
+  });
+});
+
+describe('implicit TLS and SNI', () => {
+  const a = createSelfSignedCertificate({ commonName: 'a.test', altNames: ['a.test'] });
+  const b = createSelfSignedCertificate({ commonName: 'b.test', altNames: ['*.b.test'] });
+
+  async function peerName(port: number, servername: string): Promise<string> {
+    const socket = tls.connect({
+      port,
+      host: '127.0.0.1',
+      servername,
+      ca: [pair.cert, a.cert, b.cert],
+      checkServerIdentity: () => undefined,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    const name = socket.getPeerCertificate().subject.CN;
+    socket.destroy();
+    return Array.isArray(name) ? name.join(',') : String(name);
+  }
+
+  it('handshakes on connect and reports TLS in info', async () => {
+    const info = deferred<NodeTransport['info']>();
+    const server = await start({
+      implicitTls: true,
+      tls: { key: pair.key, cert: pair.cert },
+      onConnection: async (t) => {
+        info.resolve(t.info);
+        await miniProtocol(t);
+      },
+    });
+    const client = await Client.connectTls(server.port);
+    clients.push(client);
+    client.write('HELLO\r\n');
+    await client.until('250 HELLO secure=true\r\n');
+    expect(await info.promise).toMatchObject({
+      secure: true,
+      tls: { protocol: 'TLSv1.3', servername: 'localhost', authorized: false },
+    });
+    expect((await info.promise).tls?.cipher).toMatch(/^TLS_/);
+  });
+
+  it('picks the certificate by SNI, exact and wildcard, with the default otherwise', async () => {
+    const server = await start({
+      implicitTls: true,
+      tls: { key: pair.key, cert: pair.cert, sni: { 'A.test': a, '*.b.test': b } },
+      onConnection: () => {},
+    });
+    expect(await peerName(server.port, 'a.test')).toBe('a.test');
+    expect(await peerName(server.port, 'mx.b.test')).toBe('b.test');
+    expect(await peerName(server.port, 'b.test')).toBe('localhost');
+    expect(await peerName(server.port, 'other.test')).toBe('localhost');
+  });
+
+  it('uses SNI for STARTTLS too', async () => {
+    const server = await start({
+      tls: { key: pair.key, cert: pair.cert, sni: { 'a.test': a } },
+      onConnection: (t) => miniProtocol(t),
+    });
+    const plain = await connect(server);
+    plain.write('STARTTLS\r\n');
+    await plain.until('220 go\r\n');
+    plain.detach();
+    const socket = tls.connect({ socket: plain.socket as net.Socket, servername: 'a.test', ca: a.cert });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    expect(socket.getPeerCertificate().subject.CN).toBe('a.test');
+    socket.destroy();
+  });
+
+  it('refuses clients that only speak TLS 1.1 or older', async () => {
+    const errors: unknown[] = [];
+    const server = await start({
+      implicitTls: true,
+      tls: { key: pair.key, cert: pair.cert, minVersion: 'TLSv1.3' },
+      onConnection: () => {},
+      onError: (error) => errors.push(error),
+    });
+    const attempt = (maxVersion: tls.SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const socket = tls.connect({
+          port: server.port,
+          host: '127.0.0.1',
+          ca: pair.cert,
+          servername: 'localhost',
+          maxVersion,
+        });
+        socket.once('secureConnect', () => {
+          resolve(socket.getProtocol() ?? '');
+          socket.destroy();
+        });
+        socket.once('error', () => resolve('refused'));
+      });
+    expect(await attempt('TLSv1.2')).toBe('refused');
+    expect(await attempt('TLSv1.3')).toBe('TLSv1.3');
+  });
+});
+
+/** The client side of COMPRESS=DEFLATE over an existing client. */
+function compressClient(client: Client): Client {
+  const socket = client.socket;
+  client.detach();
+  const inflate = zlib.createInflateRaw();
+  const deflate = zlib.createDeflateRaw();
+  socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+  socket.resume();
+  deflate.on('data', (chunk: Buffer) => socket.write(chunk));
+  const writable = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      deflate.write(chunk);
+      deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => callback());
+    },
+  });
+  const duplex = Duplex.from({ readable: inflate, writable });
+  socket.once('close', () => duplex.destroy());
+  return new Client(duplex);
+}
+
+describe('COMPRESS=DEFLATE', () => {
+  it('compresses both directions, each reply flushed whole', async () => {
+    const server = await start({ onConnection: (t) => miniProtocol(t) });
+    const plain = await connect(server);
+    let wire = 0;
+    plain.socket.on('data', (chunk: Buffer) => {
+      wire += chunk.length;
+    });
+    plain.write('COMPRESS\r\n');
+    await plain.until('OK\r\n');
+    const zipped = compressClient(plain);
+    zipped.write('HELLO\r\n');
+    await zipped.until('250 HELLO secure=false\r\n');
+    const lines = Array.from({ length: 200 }, (_, i) => `LINE ${i} ${'x'.repeat(100)}`);
+    const before = wire;
+    zipped.write(`${lines.join('\r\n')}\r\n`);
+    await zipped.until(`250 ${lines[199]} secure=false\r\n`);
+    const expected = lines.map((line) => `250 ${line} secure=false\r\n`).join('');
+    expect(zipped.text).toBe(`250 HELLO secure=false\r\n${expected}`);
+    // 200 similar replies compress well: far fewer octets crossed the wire than were sent.
+    expect(wire - before).toBeLessThan(expected.length / 4);
+  });
+
+  it('works after STARTTLS', async () => {
+    const server = await start({ tls: pair, onConnection: (t) => miniProtocol(t) });
+    const plain = await connect(server);
+    plain.write('STARTTLS\r\n');
+    await plain.until('220 go\r\n');
+    const secure = await upgradeClient(plain);
+    secure.write('COMPRESS\r\n');
+    await secure.until('OK\r\n');
+    const zipped = compressClient(secure);
+    zipped.write('HELLO\r\n');
+    await zipped.until('250 HELLO secure=true\r\n');
+  });
+
+  it('closes the connection on a corrupt deflate stream', async () => {
+    const failure = deferred<Error | undefined>();
+    const server = await start({
+      onConnection: async (t) => {
+        await miniProtocol(t);
+        failure.resolve(t.error);
+      },
+    });
+    const plain = await connect(server);
+    plain.write('COMPRESS\r\n');
+    await plain.until('OK\r\n');
+    plain.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    await plain.untilClosed();
+    expect((await failure.promise)?.message).toMatch(/invalid/i);
+  });
+
+  it('refuses STARTTLS after COMPRESS', async () => {
+    const outcome = deferred<unknown>();
+    const server = await start({
+      tls: pair,
+      onConnection: async (t) => {
+        await t.compress();
+        outcome.resolve(await t.startTls().catch((error: unknown) => error));
+      },
+    });
+    await connect(server);
+    const error = await outcome.promise;
+    expect(MailwireError.isInstance(error) && error.code).toBe('ERR_INVALID_STATE');
+  });
+});
