@@ -49,3 +49,4 @@ export {
   type TransferDecoder,
 } from './transfer.js';
 export { createTextDecoder, decodeText, isKnownCharset, type TextStreamDecoder } from './charset.js';
+export { fromLatin1 as binaryToBytes, latin1 as bytesToBinary } from './bytes.js';

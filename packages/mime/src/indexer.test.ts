@@ -338,6 +338,36 @@ describe('MimeIndexer', () => {
     expect(index.limits).toEqual(['boundary']);
   });
 
+  test('long lines cut by chunk edges: same index at every split', () => {
+    const pad = ' '.repeat(300);
+    const bytes = crlf([
+      'Content-Type: multipart/mixed; boundary=b',
+      `X-Long: ${'h'.repeat(150)}`,
+      '',
+      `--b${pad}`,
+      '',
+      `x${'-'.repeat(400)}`,
+      `--b ${' '.repeat(20)}`,
+      `Subject: ${'s'.repeat(120)}`,
+      '',
+      `--${'b'.repeat(100)}`,
+      '--b--',
+    ]);
+    const options = { maxHeaderSize: 100, maxBoundaryLength: 10 };
+    const whole = indexMessage(bytes, options);
+    // The padded delimiter is too long to be one (padding is capped), the short one is.
+    expect(whole.root.parts!.length).toBe(1);
+    expect(body(bytes, whole.root.parts![0]!)).toBe(`--${'b'.repeat(100)}`);
+    expect(whole.root.parts![0]!.envelope).toBeUndefined();
+    expect(whole.limits).toEqual(['header']);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const ix = new MimeIndexer(options);
+      ix.write(bytes.subarray(0, cut));
+      ix.write(bytes.subarray(cut));
+      expect(ix.end()).toEqual(whole);
+    }
+  });
+
   test('caller misuse throws', () => {
     const ix = new MimeIndexer();
     ix.end();
