@@ -1,0 +1,189 @@
+/**
+ * SMTP sinks under load from Postfix's smtp-source, side by side in one run:
+ * - Mailwire: `@mailwire/smtp` `serve()` over `@mailwire/node` `listen()` (src/sinks/mailwire-sink.ts)
+ * - npm smtp-server (src/sinks/smtp-server-sink.mjs)
+ * - Postfix's C smtp-sink
+ * Each server runs in its own process pinned to core 0 (`taskset -c 0`); smtp-source runs on core 1.
+ * We report messages per second (wall clock of smtp-source), the server's CPU seconds per 10,000
+ * messages (utime + stime from /proc), and its peak RSS (VmHWM).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { resolve } from 'node:path';
+
+const here = import.meta.dirname;
+const workspaceRoot = resolve(here, '../..');
+const CLK_TCK = 100;
+
+interface Server {
+  readonly name: string;
+  start(): Promise<{ child: ChildProcess; port: number }>;
+}
+
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(\d+)\n/.exec(out);
+      if (m) ok(Number(m[1]));
+    });
+    child.once('exit', (code) => fail(new Error(`server exited with ${code}`)));
+  });
+}
+
+function freePort(): number {
+  // smtp-sink needs a port up front: take one from a throwaway listener.
+  const out = execFileSync(process.execPath, [
+    '-e',
+    "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+  ]);
+  return Number(out.toString().trim());
+}
+
+const servers: Server[] = [
+  {
+    name: 'Mailwire (@mailwire/smtp + @mailwire/node)',
+    async start() {
+      const child = spawn(
+        'taskset',
+        [
+          '-c',
+          '0',
+          process.execPath,
+          '--conditions=@mailwire/source',
+          '--import',
+          'tsx',
+          resolve(here, 'sinks/mailwire-sink.ts'),
+        ],
+        { cwd: resolve(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      return { child, port: await waitForPort(child) };
+    },
+  },
+  {
+    name: 'smtp-server (npm)',
+    async start() {
+      const child = spawn(
+        'taskset',
+        ['-c', '0', process.execPath, resolve(here, 'sinks/smtp-server-sink.mjs')],
+        {
+          cwd: resolve(here, '..'),
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      return { child, port: await waitForPort(child) };
+    },
+  },
+  {
+    name: 'Postfix smtp-sink (C)',
+    async start() {
+      const port = freePort();
+      const child = spawn('taskset', ['-c', '0', '/usr/sbin/smtp-sink', '-c', `127.0.0.1:${port}`, '1000'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      return { child, port };
+    },
+  },
+];
+
+interface Scenario {
+  readonly name: string;
+  readonly messages: number;
+  readonly args: readonly string[];
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: '20 sessions × 10 KB, connections reused (-d)',
+    messages: 10_000,
+    args: ['-d', '-s', '20', '-l', '10240'],
+  },
+  {
+    name: 'a new connection per message, 20 in parallel',
+    messages: 5_000,
+    args: ['-s', '20', '-l', '10240'],
+  },
+  {
+    name: 'one session, 500 recipients per message',
+    messages: 200,
+    args: ['-d', '-s', '1', '-l', '10240', '-r', '500'],
+  },
+];
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** The pid of the real server under `taskset` (taskset execs, so it is the same pid). */
+function serverPid(child: ChildProcess): number {
+  return child.pid!;
+}
+
+export async function run(): Promise<string> {
+  if (!existsSync('/usr/sbin/smtp-source')) {
+    return '_skipped: Postfix smtp-source not installed (`apt-get install postfix`)._\n';
+  }
+  let out = '';
+  for (const scenario of scenarios) {
+    out += `#### ${scenario.name} (${scenario.messages.toLocaleString('en-US')} messages)\n\n`;
+    out +=
+      '| server | messages/s | ratio to smtp-sink | CPU s per 10k msgs | peak RSS MB |\n|---|---:|---:|---:|---:|\n';
+    const rows: { name: string; rate: number; cpu: number; rss: number }[] = [];
+    for (const server of servers) {
+      const { child, port } = await server.start();
+      const pid = serverPid(child);
+      try {
+        const cpuBefore = cpuSeconds(pid);
+        const started = performance.now();
+        execFileSync(
+          'taskset',
+          [
+            '-c',
+            '1',
+            '/usr/sbin/smtp-source',
+            '-c',
+            ...scenario.args,
+            '-m',
+            String(scenario.messages),
+            '-f',
+            'bench@example.test',
+            '-t',
+            'sink@example.test',
+            `127.0.0.1:${port}`,
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 },
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const cpu = cpuSeconds(pid) - cpuBefore;
+        rows.push({
+          name: server.name,
+          rate: scenario.messages / seconds,
+          cpu: (cpu / scenario.messages) * 10_000,
+          rss: peakRssMb(pid),
+        });
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+    const sink = rows.find((r) => r.name.startsWith('Postfix'))?.rate ?? 1;
+    for (const r of rows) {
+      out += `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(r.rate / sink).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.rss.toFixed(0)} |\n`;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+void workspaceRoot;
