@@ -160,6 +160,35 @@ describe('serve() over @mailwire/store', () => {
     await c.done;
   });
 
+  it('AUTH SCRAM-SHA-256 from the store keys: server-final data as a last challenge, then +OK', async () => {
+    const { createHash, createHmac, pbkdf2Sync, randomBytes } = await import('node:crypto');
+    const { store } = await setup();
+    const c = connect(store);
+    expect(await c.client.line()).toMatch(/^\+OK/);
+    const bare = `n=alice@example.com,r=${randomBytes(18).toString('base64')}`;
+    const first = await c.client.command(
+      `AUTH SCRAM-SHA-256 ${Buffer.from(`n,,${bare}`).toString('base64')}`,
+    );
+    expect(first).toMatch(/^\+ /);
+    const serverFirst = Buffer.from(first!.slice(2), 'base64').toString();
+    const attrs = Object.fromEntries(serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)]));
+    const salted = pbkdf2Sync('secret', Buffer.from(attrs.s!, 'base64'), Number(attrs.i), 32, 'sha256');
+    const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+    const clientKey = hmac(salted, 'Client Key');
+    const withoutProof = `c=biws,r=${attrs.r}`;
+    const authMessage = `${bare},${serverFirst},${withoutProof}`;
+    const signature = hmac(createHash('sha256').update(clientKey).digest(), authMessage);
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!));
+    const final = await c.client.command(
+      Buffer.from(`${withoutProof},p=${proof.toString('base64')}`).toString('base64'),
+    );
+    const expected = `v=${hmac(hmac(salted, 'Server Key'), authMessage).toString('base64')}`;
+    expect(final).toBe(`+ ${Buffer.from(expected).toString('base64')}`);
+    expect(await c.client.command('')).toMatch(/^\+OK maildrop locked and ready, 3 messages/);
+    await c.client.command('QUIT');
+    await c.done;
+  });
+
   it('STLS over the transport, and the injection probe: plaintext after STLS is not executed', async () => {
     const { store } = await setup();
     const c = connect(store, { allowInsecureAuth: false, starttls: true });

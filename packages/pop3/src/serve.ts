@@ -20,7 +20,7 @@
  * store and UIDL (messages never change); with `sizes: 'store'` it trusts `MaildropMessage.size`,
  * which is right for stores that keep CRLF (SMTP and IMAP APPEND deliver CRLF).
  */
-import { MailwireError, type ConnectionInfo, type Transport } from '@mailwire/core';
+import { type ConnectionInfo, MailwireError, type Transport, UsageError } from '@mailwire/core';
 import type { Maildrop, MaildropMessage, MailStore } from '@mailwire/store';
 import { Pop3SizeCounter } from './byte-stuffing.js';
 import type {

@@ -392,6 +392,17 @@ describe('Pop3ServerSession pipelining, limits and STLS', () => {
     );
   });
 
+  it('closes when a peer floods input while a decision is pending (memory stays bounded)', () => {
+    const session = new Pop3ServerSession<FixtureMessage>({ ...INSECURE, maxBufferedInput: 1024 });
+    session.receive(bytesOf('USER alice\r\nPASS secret\r\n'));
+    expect(session.next()?.type).toBe('auth'); // left pending
+    for (let i = 0; i < 300; i++) session.receive(bytesOf('NOOP\r\n'));
+    expect(session.buffered).toBe(0);
+    const events = drive(session, { onEvent: (e) => e.type === 'auth' });
+    expect(errorCodes(events)).toEqual(['ERR_POP3_TOO_MANY_ERRORS']);
+    expect(events.at(-1)).toEqual({ type: 'closed', reason: 'input-overflow' });
+  });
+
   it('closes after too many errors', () => {
     const { output, events } = run([bytesOf('A\r\nB\r\nC\r\nD\r\n')], { maxErrors: 3 });
     expect(output.match(/-ERR/g)).toHaveLength(3);

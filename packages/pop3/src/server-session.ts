@@ -243,7 +243,9 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       throw new UsageError('ERR_INVALID_STATE', 'tlsStarted() without a pending STLS');
     this.blocked = undefined;
     this.secureNow = true;
+    // RFC 2595 §4: the server forgets what the client said before TLS.
     this.pendingUser = undefined;
+    this.utf8Mode = false;
     this.reader.discardBuffered();
   }
 
