@@ -1,5 +1,8 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, deferred, delay } from '../test/helpers.js';
+import { Client, deferred, delay, pair } from '../test/helpers.js';
 import { type ListenOptions, listen, type MailwireServer } from './listen.js';
 import type { NodeTransport } from './node-transport.js';
 import { formatProxyHeader } from './proxy-protocol.js';
@@ -48,7 +51,7 @@ describe('listen', () => {
     await client.until('hello\r\n');
     client.write('world\r\n');
     await client.until('hello\r\nworld\r\n');
-    (client.socket as import('node:net').Socket).end();
+    (client.socket as net.Socket).end();
     await client.untilClosed();
   });
 
@@ -56,7 +59,7 @@ describe('listen', () => {
     const info = deferred<NodeTransport['info']>();
     const server = await start({ onConnection: (transport) => info.resolve(transport.info) });
     const client = await connect(server);
-    const socket = client.socket as import('node:net').Socket;
+    const socket = client.socket as net.Socket;
     expect(await info.promise).toEqual({
       localAddress: '127.0.0.1',
       localPort: server.port,
@@ -301,6 +304,29 @@ describe('PROXY protocol', () => {
     const client = await connect(server);
     client.write('PROXY ');
     await client.untilClosed(2000);
+  });
+
+  it('reads the header before the TLS handshake on an implicit-TLS listener', async () => {
+    const info = deferred<NodeTransport['info']>();
+    const server = await start({
+      proxyProtocol: true,
+      implicitTls: true,
+      tls: pair,
+      onConnection: async (transport) => {
+        info.resolve(transport.info);
+        await echo(transport);
+      },
+    });
+    const raw = net.connect({ port: server.port, host: '127.0.0.1' });
+    await once(raw, 'connect');
+    raw.write(v1);
+    const socket = tls.connect({ socket: raw, servername: 'localhost', ca: pair.cert });
+    await once(socket, 'secureConnect');
+    const client = new Client(socket);
+    clients.push(client);
+    client.write('over tls\r\n');
+    await client.until('over tls\r\n');
+    expect(await info.promise).toMatchObject({ remoteAddress: '203.0.113.7', proxied: true, secure: true });
   });
 
   it('refuses headers from peers that are not trusted proxies', async () => {

@@ -222,6 +222,27 @@ describe('STARTTLS', () => {
     expect(seen).toEqual(['STARTTLS']);
   });
 
+  it('refuses writes and reads-in-flight misuse while the handshake runs', async () => {
+    const outcome = deferred<unknown[]>();
+    const server = await start({
+      tls: pair,
+      onConnection: async (t) => {
+        const upgrade = t.startTls().catch((error: unknown) => error);
+        const write = await t.write(new TextEncoder().encode('plain\r\n')).catch((error: unknown) => error);
+        const again = await t.startTls().catch((error: unknown) => error);
+        t.destroy();
+        outcome.resolve([write, again, await upgrade]);
+      },
+    });
+    const client = await connect(server);
+    const [write, again, upgrade] = await outcome.promise;
+    expect(MailwireError.isInstance(write) && write.code).toBe('ERR_INVALID_STATE');
+    expect(MailwireError.isInstance(again) && again.code).toBe('ERR_INVALID_STATE');
+    expect(MailwireError.isInstance(upgrade) && upgrade.code).toBe('ERR_TLS_HANDSHAKE');
+    await client.untilClosed();
+    expect(client.text).toBe('');
+  });
+
   it('rejects with ERR_TLS_UNAVAILABLE without TLS settings, and the connection goes on', async () => {
     const outcome = deferred<unknown>();
     const server = await start({ onConnection: (t) => miniProtocol(t, { onTls: outcome.resolve }) });

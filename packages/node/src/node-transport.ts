@@ -202,6 +202,10 @@ export class NodeTransport implements Transport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.closed || this.ending) return Promise.reject(closedError());
+    if (this.upgrading) {
+      // A write now would reach the peer in plaintext in the middle of the TLS handshake.
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'write() during the TLS handshake'));
+    }
     this.olderThanLastWrite = this.taken + this.source.readableLength;
     this.armIdle();
     const carrier = this.carrier;
