@@ -1,12 +1,14 @@
 /**
- * Collects a message's chunks into fixed 64 KiB blocks (copies: the caller may reuse its buffers),
- * hashing as it goes so identical content can be found again. The hash only narrows the search;
- * equality is decided by comparing bytes, so a collision can never merge different messages.
+ * Collects a message's chunks into 64 KiB blocks (copies: the caller may reuse its buffers), all
+ * full but the last, so two blobs of equal content have equal layouts. A cheap key narrows the
+ * search for identical content; equality is decided by comparing bytes, so a key collision can
+ * never merge different messages.
  */
 import { QuotaExceededError, TooLargeError } from '../errors.js';
 import type { QuotaResource } from '../errors.js';
 
 export const BLOCK_SIZE = 64 * 1024;
+const SAMPLE = 4 * 1024;
 
 export interface WriterLimits {
   /** Refuse with `ERR_STORE_TOO_LARGE` beyond this many octets. */
@@ -18,16 +20,16 @@ export interface WriterLimits {
 export interface WrittenBlob {
   readonly blocks: Uint8Array[];
   readonly size: number;
-  /** FNV-1a (32-bit) of the content and its size, as a lookup key. */
+  /** FNV-1a (32-bit) of the first and last 4 KiB, and the size: a lookup key, not an identity. */
   readonly key: string;
 }
 
 export class BlobWriter {
   private readonly blocks: Uint8Array[] = [];
-  private current = new Uint8Array(BLOCK_SIZE);
-  private used = 0;
+  /** Copies of the chunks of the block being filled (allocating whole blocks up front would cost 64 KiB per small message). */
+  private pending: Uint8Array[] = [];
+  private pendingSize = 0;
   private size = 0;
-  private hash = 0x811c9dc5;
 
   constructor(private readonly limits: WriterLimits = {}) {}
 
@@ -39,27 +41,42 @@ export class BlobWriter {
       throw new QuotaExceededError({ ...quota, requested: size });
     }
     this.size = size;
-    let h = this.hash;
-    for (let i = 0; i < chunk.length; i++) h = Math.imul(h ^ chunk[i]!, 0x01000193);
-    this.hash = h;
     let offset = 0;
     while (offset < chunk.length) {
-      const take = Math.min(BLOCK_SIZE - this.used, chunk.length - offset);
-      this.current.set(chunk.subarray(offset, offset + take), this.used);
-      this.used += take;
+      const take = Math.min(BLOCK_SIZE - this.pendingSize, chunk.length - offset);
+      this.pending.push(chunk.slice(offset, offset + take));
+      this.pendingSize += take;
       offset += take;
-      if (this.used === BLOCK_SIZE) {
-        this.blocks.push(this.current);
-        this.current = new Uint8Array(BLOCK_SIZE);
-        this.used = 0;
-      }
+      if (this.pendingSize === BLOCK_SIZE) this.flush();
     }
   }
 
   finish(): WrittenBlob {
-    if (this.used > 0) this.blocks.push(this.current.slice(0, this.used));
-    this.current = new Uint8Array(0);
-    return { blocks: this.blocks, size: this.size, key: `${(this.hash >>> 0).toString(16)}:${this.size}` };
+    if (this.pendingSize > 0) this.flush();
+    const first = this.blocks[0] ?? new Uint8Array(0);
+    const last = this.blocks[this.blocks.length - 1] ?? first;
+    // The key samples the head and the tail only: equality is decided by comparing bytes anyway.
+    let h = 0x811c9dc5;
+    for (const part of [first.subarray(0, SAMPLE), last.subarray(Math.max(0, last.length - SAMPLE))]) {
+      for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part[i]!, 0x01000193);
+    }
+    return { blocks: this.blocks, size: this.size, key: `${(h >>> 0).toString(16)}:${this.size}` };
+  }
+
+  private flush(): void {
+    if (this.pending.length === 1) {
+      this.blocks.push(this.pending[0]!);
+    } else {
+      const block = new Uint8Array(this.pendingSize);
+      let at = 0;
+      for (const part of this.pending) {
+        block.set(part, at);
+        at += part.length;
+      }
+      this.blocks.push(block);
+    }
+    this.pending = [];
+    this.pendingSize = 0;
   }
 }
 

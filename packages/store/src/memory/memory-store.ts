@@ -410,9 +410,13 @@ class MemoryStore implements MailStore {
         ? {}
         : { quota: { resource: 'STORAGE' as const, limit: quota.storage, usage: account.storage } }),
     });
-    for await (const chunk of sourceChunks(source)) {
-      this.check();
-      writer.write(chunk);
+    if (source instanceof Uint8Array) {
+      writer.write(source);
+    } else {
+      for await (const chunk of sourceChunks(source)) {
+        this.check();
+        writer.write(chunk);
+      }
     }
     const mimeIndex = options.mimeIndex === undefined ? undefined : options.mimeIndex();
     return { written: writer.finish(), flags, internalDate, mimeIndex };
