@@ -34,3 +34,11 @@ export type {
   SimpleCommandName,
   StatusItem,
 } from './codec/types.js';
+export { ImapServerSession } from './session/server-session.js';
+export type { ImapServerSessionOptions } from './session/server-session.js';
+export type { AuthenticateDecision, ImapServerEvent, LoginDecision } from './session/server-events.js';
+export { MailboxView } from './session/mailbox-view.js';
+export { decodeMailboxUtf7, encodeMailboxUtf7 } from './session/utf7.js';
+export { capabilities } from './session/capabilities.js';
+export { serve } from './serve.js';
+export type { ServeOptions } from './serve.js';

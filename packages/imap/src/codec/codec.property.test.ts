@@ -229,8 +229,12 @@ const nvalue: fc.Arbitrary<NValue> = fc.letrec<{ v: NValue }>((tie) => ({
     anyText,
     text,
     fc.array(tie('v'), { maxLength: 4 }),
+    fc
+      .array(fc.array(tie('v'), { maxLength: 3 }), { minLength: 2, maxLength: 3 })
+      .map((concat) => ({ concat })),
   ),
 })).v;
+const topValue = fc.array(nvalue, { maxLength: 5 });
 
 const response: fc.Arbitrary<Response> = fc.oneof(
   fc.record({
@@ -290,7 +294,7 @@ const response: fc.Arbitrary<Response> = fc.oneof(
         fc.record({ item: fc.constant('FLAGS' as const), flags: fc.array(flag, { maxLength: 3 }) }),
         fc.record({ item: fc.constantFrom('UID', 'RFC822.SIZE'), value: fc.nat() }),
         fc.record({ item: fc.constant('INTERNALDATE' as const), value: dateTime }),
-        fc.record({ item: fc.constantFrom('ENVELOPE', 'BODYSTRUCTURE'), value: nvalue }),
+        fc.record({ item: fc.constantFrom('ENVELOPE', 'BODYSTRUCTURE'), value: topValue }),
         fc.record(
           {
             item: fc.constant('BODY[]' as const),

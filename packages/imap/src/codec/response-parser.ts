@@ -227,8 +227,8 @@ function value(r: TokenReader): NValue {
     r.openList();
     const items: NValue[] = [];
     if (r.peek() !== 0x29) {
-      items.push(value(r));
-      while (r.maybe(0x20)) items.push(value(r));
+      items.push(listItem(r));
+      while (r.maybe(0x20)) items.push(listItem(r));
     }
     r.closeList();
     return items;
@@ -236,6 +236,15 @@ function value(r: TokenReader): NValue {
   if (r.peek() >= 0x30 && r.peek() <= 0x39) return r.number();
   if (r.maybeNil()) return null;
   return r.string();
+}
+
+/** A list item; lists written back to back become one `concat`. */
+function listItem(r: TokenReader): NValue {
+  const first = value(r);
+  if (!Array.isArray(first) || r.peek() !== 0x28) return first;
+  const concat: NValue[][] = [first as NValue[]];
+  while (r.peek() === 0x28) concat.push(value(r) as NValue[]);
+  return { concat };
 }
 
 function dataValue(r: TokenReader): Uint8Array | null {

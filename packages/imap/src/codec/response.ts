@@ -5,10 +5,16 @@ import { WireWriter } from './wire.js';
 
 /**
  * Typed IMAP responses (RFC 9051 §7) and their serializer. ENVELOPE and BODYSTRUCTURE are carried
- * as value trees (`NValue`: nstrings, numbers and lists), which is exactly their grammar.
+ * as value trees (`NValue`: nstrings, numbers and lists), which is exactly their grammar; `concat`
+ * holds two or more lists written back to back (address lists, the parts of a multipart).
  */
 
-export type NValue = string | number | null | readonly NValue[];
+export type NValue =
+  | string
+  | number
+  | null
+  | readonly NValue[]
+  | { readonly concat: readonly (readonly NValue[])[] };
 
 /** A response code (`[NAME data]`), `data` as sent after the name (up to `]`). */
 export interface ResponseCode {
@@ -115,7 +121,7 @@ function writeResponse(w: WireWriter, r: Response, stream: (source: LiteralSourc
   switch (r.type) {
     case 'continuation':
       // Exactly "+ " and text: some clients break on a bare "+".
-      w.text(`+ ${r.text.length > 0 ? r.text : 'Ready'}`);
+      w.text(`+ ${r.text}`);
       break;
     case 'status':
       w.text(`${r.tag} ${r.status} `);
@@ -206,11 +212,19 @@ function writeNamespace(w: WireWriter, ns: readonly (readonly [string, string | 
   });
 }
 
+function isList(value: NValue): value is readonly NValue[] {
+  return Array.isArray(value);
+}
+
 function writeValue(w: WireWriter, value: NValue): void {
   if (value === null) w.text('NIL');
   else if (typeof value === 'number') w.number(value);
   else if (typeof value === 'string') w.string(value);
-  else w.list(value, (v) => writeValue(w, v));
+  else if (isList(value)) w.list(value, (v) => writeValue(w, v));
+  else {
+    // Address lists and multipart bodies: lists written back to back, no space (RFC 9051 §9).
+    for (const item of value.concat) w.list(item, (v) => writeValue(w, v));
+  }
 }
 
 function writeData(

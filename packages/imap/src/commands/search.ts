@@ -1,0 +1,252 @@
+import { getParam, listParts, type MimeIndex, parseHeaderFields } from '@mailwire/mime';
+import type { MessageMeta } from '@mailwire/store';
+import type { ImapDate, SearchKey } from '../codec/types.js';
+import type { MailboxView } from '../session/mailbox-view.js';
+import type { CommandContext, CommandOf, Handler } from './context.js';
+import { decodeCharset, decodeTransfer, decodeWords } from './decode.js';
+import { mimeIndexOf, readBytes } from './message.js';
+import { done, toSequenceSet } from './util.js';
+
+/**
+ * SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH return options (RFC 4731) and SEARCHRES
+ * (RFC 5182). Header keys match the RFC 2047-decoded header; BODY and TEXT match the text parts
+ * decoded from their transfer encoding and charset. Matching is case-insensitive substring.
+ */
+
+const CHARSETS = new Set(['UTF-8', 'US-ASCII']);
+
+/** Messages read whole for BODY/TEXT matching at most; larger ones match on their first bytes. */
+const MAX_TEXT_SCAN = 16 * 1024 * 1024;
+
+export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
+  if (command.charset !== undefined && !CHARSETS.has(command.charset.toUpperCase())) {
+    ctx.tagged(command.tag, 'NO', 'Unsupported charset', { name: 'BADCHARSET', data: '(UTF-8 US-ASCII)' });
+    return;
+  }
+  const view = ctx.selected!;
+  const live = view.uids.filter((u) => !view.expunged.has(u));
+  const metas =
+    live.length === 0
+      ? []
+      : await ctx.store.fetchMessages(view.mailboxId, [[1, Infinity]], { mimeIndex: true });
+  const known = new Set(live);
+  const matched: number[] = [];
+  for (const meta of metas) {
+    if (!known.has(meta.uid)) continue;
+    const message = new Candidate(ctx, view, meta);
+    let ok = true;
+    for (const key of command.criteria) {
+      if (!(await matches(message, key))) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) matched.push(meta.uid);
+  }
+  const ids = command.uid ? matched : matched.map((u) => view.msnOf(u)!).sort((a, b) => a - b);
+  const returns = command.returns;
+  if (returns === undefined) {
+    ctx.send({ type: 'search', ids });
+  } else {
+    const options = new Set(returns.length === 0 ? ['ALL'] : returns);
+    if (options.has('SAVE')) {
+      ctx.savedSearch = matched;
+      options.delete('SAVE');
+    }
+    // RFC 5182 §2.4: with SAVE alone, no ESEARCH response.
+    if (options.size > 0 || returns.length === 0) {
+      ctx.send({
+        type: 'esearch',
+        tag: command.tag,
+        uid: command.uid,
+        ...(options.has('MIN') && ids.length > 0 ? { min: ids[0]! } : {}),
+        ...(options.has('MAX') && ids.length > 0 ? { max: ids[ids.length - 1]! } : {}),
+        ...(options.has('ALL') && ids.length > 0 ? { all: toSequenceSet(ids) } : {}),
+        ...(options.has('COUNT') ? { count: ids.length } : {}),
+      });
+    }
+  }
+  done(ctx, command);
+};
+
+class Candidate {
+  private index: MimeIndex | undefined;
+  private headerFields: { name: string; value: string }[] | undefined;
+  constructor(
+    readonly ctx: CommandContext,
+    readonly view: MailboxView,
+    readonly meta: MessageMeta,
+  ) {}
+
+  get flags(): readonly string[] {
+    return this.view.flagsOf(this.meta.uid);
+  }
+
+  hasFlag(flag: string): boolean {
+    const lower = flag.toLowerCase();
+    return this.flags.some((f) => f.toLowerCase() === lower);
+  }
+
+  async mime(): Promise<MimeIndex> {
+    this.index ??= await mimeIndexOf(this.ctx.store, this.view.mailboxId, this.meta);
+    return this.index;
+  }
+
+  async headers(): Promise<{ name: string; value: string }[]> {
+    if (this.headerFields === undefined) {
+      const index = await this.mime();
+      const bytes = await readBytes(
+        this.ctx.store,
+        this.view.mailboxId,
+        this.meta.uid,
+        index.root.headerStart,
+        index.root.headerEnd,
+      );
+      this.headerFields = parseHeaderFields(bytes).map((f) => ({
+        name: f.name.toLowerCase(),
+        value: decodeWords(f.value.replace(/\r?\n[ \t]/g, ' ').trim()),
+      }));
+    }
+    return this.headerFields;
+  }
+
+  async header(name: string): Promise<string[]> {
+    const lower = name.toLowerCase();
+    return (await this.headers()).filter((f) => f.name === lower).map((f) => f.value);
+  }
+
+  /** Decoded text of every text/* leaf part. */
+  async bodyText(): Promise<string> {
+    const index = await this.mime();
+    const end = Math.min(this.meta.size, MAX_TEXT_SCAN);
+    const raw = await readBytes(this.ctx.store, this.view.mailboxId, this.meta.uid, 0, end);
+    let text = '';
+    const leaves = listParts(index).filter(
+      ({ part }) => part.parts === undefined && part.message === undefined,
+    );
+    const parts = leaves.length > 0 ? leaves.map((l) => l.part) : [index.root];
+    for (const part of parts) {
+      if (part.type !== 'text') continue;
+      const body = raw.subarray(Math.min(part.bodyStart, raw.length), Math.min(part.bodyEnd, raw.length));
+      const decoded = decodeTransfer(body, part.encoding) ?? body;
+      text += `${decodeCharset(decoded, getParam(part.params, 'charset'))}\n`;
+    }
+    return text;
+  }
+}
+
+function contains(haystack: string, needle: string): boolean {
+  return haystack.toLowerCase().includes(needle.toLowerCase());
+}
+
+function dayNumber(d: ImapDate): number {
+  return Date.UTC(d.year, d.month - 1, d.day) / 86_400_000;
+}
+
+function internalDay(ms: number): number {
+  return Math.floor(ms / 86_400_000);
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** The calendar day of a Date: header, disregarding time and zone (RFC 9051 §6.4.4). */
+function sentDay(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})/.exec(value);
+  if (m === null) return undefined;
+  const month = MONTHS.indexOf(m[2]!.toLowerCase());
+  if (month === -1) return undefined;
+  let year = Number(m[3]);
+  if (year < 50) year += 2000;
+  else if (year < 1000) year += 1900;
+  return Date.UTC(year, month, Number(m[1])) / 86_400_000;
+}
+
+function compareDay(day: number | undefined, target: number, key: string): boolean {
+  if (day === undefined) return false;
+  if (key.endsWith('BEFORE')) return day < target;
+  if (key.endsWith('ON')) return day === target;
+  return day >= target;
+}
+
+async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
+  switch (key.key) {
+    case 'ALL':
+      return true;
+    case 'ANSWERED':
+      return m.hasFlag('\\Answered');
+    case 'DELETED':
+      return m.hasFlag('\\Deleted');
+    case 'DRAFT':
+      return m.hasFlag('\\Draft');
+    case 'FLAGGED':
+      return m.hasFlag('\\Flagged');
+    case 'SEEN':
+      return m.hasFlag('\\Seen');
+    case 'UNANSWERED':
+      return !m.hasFlag('\\Answered');
+    case 'UNDELETED':
+      return !m.hasFlag('\\Deleted');
+    case 'UNDRAFT':
+      return !m.hasFlag('\\Draft');
+    case 'UNFLAGGED':
+      return !m.hasFlag('\\Flagged');
+    case 'UNSEEN':
+      return !m.hasFlag('\\Seen');
+    case 'RECENT':
+      return m.view.recent.has(m.meta.uid);
+    case 'NEW':
+      return m.view.recent.has(m.meta.uid) && !m.hasFlag('\\Seen');
+    case 'OLD':
+      return !m.view.recent.has(m.meta.uid);
+    case 'KEYWORD':
+      return m.hasFlag(key.flag);
+    case 'UNKEYWORD':
+      return !m.hasFlag(key.flag);
+    case 'LARGER':
+      return m.meta.size > key.size;
+    case 'SMALLER':
+      return m.meta.size < key.size;
+    case 'BEFORE':
+    case 'ON':
+    case 'SINCE':
+      return compareDay(internalDay(m.meta.internalDate), dayNumber(key.date), key.key);
+    case 'SENTBEFORE':
+    case 'SENTON':
+    case 'SENTSINCE':
+      return compareDay(sentDay((await m.header('date'))[0]), dayNumber(key.date), key.key);
+    case 'FROM':
+    case 'TO':
+    case 'CC':
+    case 'BCC':
+    case 'SUBJECT':
+      return (await m.header(key.key)).some((v) => contains(v, key.value));
+    case 'HEADER': {
+      const values = await m.header(key.field);
+      // RFC 9051 §6.4.4: an empty string matches every message that has the field.
+      return key.value === '' ? values.length > 0 : values.some((v) => contains(v, key.value));
+    }
+    case 'BODY':
+      return contains(await m.bodyText(), key.value);
+    case 'TEXT': {
+      const headers = await m.headers();
+      if (headers.some((h) => contains(`${h.name}: ${h.value}`, key.value))) return true;
+      return contains(await m.bodyText(), key.value);
+    }
+    case 'UID': {
+      const uids = m.view.resolve(key.set, true, m.ctx.savedSearch) ?? [];
+      return uids.includes(m.meta.uid);
+    }
+    case 'SEQ': {
+      const uids = m.view.resolve(key.set, false, m.ctx.savedSearch) ?? [];
+      return uids.includes(m.meta.uid);
+    }
+    case 'NOT':
+      return !(await matches(m, key.inner));
+    case 'OR':
+      return (await matches(m, key.left)) || (await matches(m, key.right));
+    case 'AND':
+      for (const k of key.keys) if (!(await matches(m, k))) return false;
+      return true;
+  }
+}
