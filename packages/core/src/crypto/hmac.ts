@@ -33,8 +33,8 @@ const SHA256_IV = [
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-function stateAfterPad(pad: Uint8Array, w: Uint32Array): Uint32Array {
-  const state = new Uint32Array(SHA256_IV);
+function stateAfterPad(pad: Uint8Array, w: Int32Array): Int32Array {
+  const state = new Int32Array(SHA256_IV);
   sha256Blocks(state, pad, 0, 64, w);
   return state;
 }
@@ -60,7 +60,7 @@ export function pbkdf2Sha256(
   if (!Number.isSafeInteger(keyLength) || keyLength < 1 || keyLength > 32 * 0xffff) {
     throw new UsageError('ERR_INVALID_ARGUMENT', `PBKDF2 key length out of range: ${keyLength}`);
   }
-  const w = new Uint32Array(64);
+  const w = new Int32Array(64);
   const block = new Uint8Array(64);
   block.set(password.length > 64 ? new Sha256().update(password).digest() : password);
   const innerState = stateAfterPad(
@@ -76,7 +76,7 @@ export function pbkdf2Sha256(
   msg[32] = 0x80;
   msg[62] = 0x03;
   msg[63] = 0x00;
-  const state = new Uint32Array(8);
+  const state = new Int32Array(8);
   const out = new Uint8Array(keyLength);
   const blocks = Math.ceil(keyLength / 32);
   for (let index = 1; index <= blocks; index++) {
@@ -103,7 +103,7 @@ export function pbkdf2Sha256(
   return out;
 }
 
-function writeState(state: Uint32Array, out: Uint8Array): void {
+function writeState(state: Int32Array, out: Uint8Array): void {
   for (let i = 0; i < 8; i++) {
     const v = state[i]!;
     out[i * 4] = v >>> 24;

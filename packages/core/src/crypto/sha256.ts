@@ -3,7 +3,7 @@
  * an async WebCrypto call inside a synchronous state machine. Used by SCRAM-SHA-256 (RFC 7677).
  */
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
   0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -20,11 +20,11 @@ const INITIAL = [
 
 /** Processes 64-byte blocks of `data` from `offset` into the eight-word `state`. */
 export function sha256Blocks(
-  state: Uint32Array,
+  state: Int32Array,
   data: Uint8Array,
   offset: number,
   end: number,
-  w: Uint32Array,
+  w: Int32Array,
 ): void {
   for (let p = offset; p + 64 <= end; p += 64) {
     for (let i = 0; i < 16; i++) {
@@ -77,9 +77,9 @@ export function sha256Blocks(
 export class Sha256 {
   static readonly blockSize = 64;
   static readonly outputSize = 32;
-  private readonly state = new Uint32Array(INITIAL);
+  private readonly state = new Int32Array(INITIAL);
   private readonly buffer = new Uint8Array(64);
-  private readonly w = new Uint32Array(64);
+  private readonly w = new Int32Array(64);
   private buffered = 0;
   private length = 0;
 
