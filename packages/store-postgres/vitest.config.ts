@@ -1,3 +1,3 @@
-import { mailwireProject } from '../../vitest.shared';
+import { mailwireProject } from '../../vitest.shared.ts';
 
 export default mailwireProject('store-postgres');
