@@ -385,3 +385,40 @@ describe('SmtpServerSession: limits', () => {
     expect(s.session.output()).toBeUndefined();
   });
 });
+
+describe('SmtpServerSession: extensions', () => {
+  it('advertises only what is enabled and refuses the parameters of disabled extensions with 555', () => {
+    const { output } = run(
+      {
+        ...host,
+        extensions: {
+          pipelining: false,
+          size: false,
+          eightBitMime: false,
+          smtpUtf8: false,
+          chunking: false,
+          dsn: false,
+        },
+      },
+      [
+        'EHLO c\r\nMAIL FROM:<a@b> BODY=8BITMIME\r\nMAIL FROM:<a@b> SIZE=1\r\nMAIL FROM:<a@b> RET=FULL\r\nMAIL FROM:<a@b> SMTPUTF8\r\nBDAT 1 LAST\r\nx',
+      ],
+    );
+    expect(output).toContain('250-mx.example greets c\r\n250 ENHANCEDSTATUSCODES\r\n');
+    expect(output.match(/^555 .*$/gm)).toHaveLength(4);
+    expect(output).toMatch(/502 5.5.1 BDAT not available\r\n$/);
+  });
+
+  it('hands DSN and SMTPUTF8 parameters to the application', () => {
+    const { events } = run(host, [
+      'EHLO c\r\nMAIL FROM:<ü@b> SMTPUTF8 RET=HDRS ENVID=id+2B1\r\nRCPT TO:<ö@d> NOTIFY=SUCCESS,FAILURE\r\n',
+    ]);
+    expect(events.find((e) => e.type === 'mailFrom')).toMatchObject({
+      params: { smtpUtf8: true, ret: 'HDRS', envid: 'id+1' },
+    });
+    expect(events.find((e) => e.type === 'rcptTo')).toMatchObject({
+      to: { localPart: 'ö' },
+      params: { notify: ['SUCCESS', 'FAILURE'] },
+    });
+  });
+});

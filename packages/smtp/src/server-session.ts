@@ -424,6 +424,7 @@ export class SmtpServerSession {
   private finish(reason: ClosedReason, last: SmtpReply | undefined): void {
     if (this.finished) return;
     if (last) this.send(last);
+    this.reader.discardBuffered();
     this.finished = true;
     this.current = 'closing';
     this.emit({ type: 'closed', reason });
