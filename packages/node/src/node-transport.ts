@@ -212,7 +212,7 @@ export class NodeTransport implements Transport {
     if (this.deflater) {
       const deflater = this.deflater;
       deflater.write(bytes);
-      // RFC 4978 §4: flush after each response so the client can decode it whole.
+      // RFC 4978 §4: flush after each response so the client can decode it whole (Z_SYNC_FLUSH).
       const flushed = new Promise<void>((resolve, reject) => {
         const onClose = () => reject(closedError());
         this.onClosed(onClose);
@@ -276,7 +276,7 @@ export class NodeTransport implements Transport {
     if (this.currentInfo.secure)
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'TLS is already active'));
     if (this.deflater) {
-      // RFC 4978 §4: TLS cannot start once compression is on.
+      // RFC 4978 §3: TLS is negotiated before COMPRESS, never after it.
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'cannot start TLS after COMPRESS'));
     }
     const plain = this.carrier;
@@ -316,7 +316,7 @@ export class NodeTransport implements Transport {
     const carrier = this.carrier;
     this.detachSource();
     this.discardUnread();
-    // RFC 4978 §4: raw DEFLATE (RFC 1951) in each direction, no zlib header.
+    // RFC 4978 §3: raw DEFLATE (RFC 1951) in each direction, no zlib header.
     const inflater = zlib.createInflateRaw();
     const deflater = zlib.createDeflateRaw();
     this.deflater = deflater;

@@ -100,9 +100,13 @@ export class Client {
 }
 
 /** Upgrades a plain client to TLS in place (the client side of STARTTLS). */
-export async function upgradeClient(client: Client, servername = 'localhost'): Promise<Client> {
+export async function upgradeClient(
+  client: Client,
+  servername = 'localhost',
+  ca: string = pair.cert,
+): Promise<Client> {
   client.detach();
-  const socket = tls.connect({ socket: client.socket as net.Socket, servername, ca: pair.cert });
+  const socket = tls.connect({ socket: client.socket as net.Socket, servername, ca });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
     socket.once('error', reject);
