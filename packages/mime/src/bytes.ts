@@ -91,6 +91,10 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
 /** Bytes one-to-one as a binary (latin1) string. */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let out = '';
+  if (end - start <= 64) {
+    for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
+    return out;
+  }
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   }
@@ -122,20 +126,22 @@ export function isAsciiString(text: string): boolean {
   return true;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** A growable byte buffer with a hard cap, for header bytes and carried partial lines. */
 export class ByteBuffer {
   bytes: Uint8Array;
   length = 0;
 
-  constructor(initial = 256) {
-    this.bytes = new Uint8Array(initial);
+  constructor(initial = 0) {
+    this.bytes = initial > 0 ? new Uint8Array(initial) : NO_BYTES;
   }
 
   push(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (n <= 0) return;
     if (this.length + n > this.bytes.length) {
-      let size = this.bytes.length * 2;
+      let size = Math.max(256, this.bytes.length * 2);
       while (size < this.length + n) size *= 2;
       const grown = new Uint8Array(size);
       grown.set(this.bytes.subarray(0, this.length));

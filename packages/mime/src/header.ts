@@ -35,8 +35,8 @@ function scanFields(
   bytes: Uint8Array,
   field: (start: number, nameEnd: number, colon: number, end: number, valueEnd: number) => void,
 ): number {
-  let pos = 0;
   const n = bytes.length;
+  let pos = 0;
   while (pos < n) {
     const first = bytes[pos]!;
     if (first === LF || (first === CR && bytes[pos + 1] === LF)) return pos;
@@ -73,6 +73,19 @@ function scanFields(
     pos = end;
   }
   return n;
+}
+
+/**
+ * Calls `field` for each well-formed field of a header block (up to the blank line) with the
+ * offsets of its name, colon and value end (before the final line break). No allocation.
+ */
+export function forEachField(
+  bytes: Uint8Array,
+  field: (start: number, nameEnd: number, colon: number, valueEnd: number) => void,
+): void {
+  scanFields(bytes, (start, nameEnd, colon, _end, valueEnd) => {
+    if (nameEnd >= 0) field(start, nameEnd, colon, valueEnd);
+  });
 }
 
 /**

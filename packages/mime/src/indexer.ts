@@ -17,7 +17,8 @@
 
 import { ByteBuffer, fromLatin1 } from './bytes.js';
 import { MimeUsageError } from './errors.js';
-import { cleanValue, getParam, parseHeaderFields, parseStructured } from './header.js';
+import { latin1 } from './bytes.js';
+import { cleanValue, forEachField, getParam, parseStructured } from './header.js';
 import type { MimeIndex, MimeIndexerOptions, MimeLimit, MimePart, RawEnvelope } from './types.js';
 
 const LF = 10;
@@ -52,7 +53,6 @@ interface Frame {
   state: number;
   /** The delimiter of this multipart while it can still match (preamble or between parts). */
   boundary: Uint8Array | null;
-  header: ByteBuffer | null;
   headerFull: boolean;
   lfStart: number;
   depth: number;
@@ -74,6 +74,22 @@ const ENVELOPE_FIELDS: Record<string, keyof RawEnvelope> = {
   'in-reply-to': 'inReplyTo',
   'message-id': 'messageId',
 };
+
+/** Lengths and first letters of the field names the index keeps (envelope and Content-*). */
+const NAME_LENGTHS = new Set([2, 3, 4, 6, 7, 8, 10, 11, 12, 16, 19, 25]);
+const NAME_FIRST = new Set(['b', 'c', 'd', 'f', 'i', 'm', 'r', 's', 't'].map((c) => c.charCodeAt(0)));
+
+/** The lowercased field name when it may be one the index keeps (cheap filter, no allocation otherwise). */
+function interestingName(bytes: Uint8Array, start: number, nameEnd: number): string | undefined {
+  const len = nameEnd - start;
+  if (!NAME_LENGTHS.has(len) || !NAME_FIRST.has(bytes[start]! | 0x20)) return undefined;
+  let name = '';
+  for (let i = start; i < nameEnd; i++) {
+    const c = bytes[i]!;
+    name += String.fromCharCode(c >= 65 && c <= 90 ? c | 0x20 : c);
+  }
+  return name;
+}
 
 /** Content-Transfer-Encodings under which an encapsulated message can be parsed in place. */
 function isIdentityEncoding(encoding: string | undefined): boolean {
@@ -133,7 +149,9 @@ export class MimeIndexer {
   private partCount = 0;
   private ended = false;
 
-  private readonly pend = new ByteBuffer(256);
+  /** Header bytes of the entity being read (only the innermost entity is ever in its header). */
+  private readonly header = new ByteBuffer();
+  private readonly pend = new ByteBuffer();
   private pendLen = 0;
   private pendKeep = 0;
   private pendStart = 0;
@@ -218,7 +236,7 @@ export class MimeIndexer {
   private keepLimit(chunk: Uint8Array, pos: number, n: number): number {
     const top = this.frames[this.frames.length - 1]!;
     if (top.state === HEADER) {
-      const remaining = top.headerFull ? 0 : this.maxHeader - top.header!.length;
+      const remaining = top.headerFull ? 0 : this.maxHeader - this.header.length;
       return Math.max(remaining, this.maxBoundaryLine);
     }
     if (this.active === 0 || this.frozen) return 0;
@@ -278,7 +296,7 @@ export class MimeIndexer {
 
   private appendHeader(f: Frame, buf: Uint8Array, s: number, total: number, kept: number): void {
     if (f.headerFull) return;
-    const h = f.header!;
+    const h = this.header;
     if (kept < total || h.length + total > this.maxHeader) {
       f.headerFull = true;
       this.limitsHit.add('header');
@@ -289,6 +307,7 @@ export class MimeIndexer {
 
   private newFrame(start: number, depth: number, messageRoot: boolean, defaultRfc822: boolean): Frame {
     this.partCount++;
+    this.header.clear();
     return {
       part: {
         headerStart: start,
@@ -301,7 +320,6 @@ export class MimeIndexer {
       },
       state: HEADER,
       boundary: null,
-      header: new ByteBuffer(256),
       headerFull: false,
       lfStart: this.lf,
       depth,
@@ -364,7 +382,6 @@ export class MimeIndexer {
     p.headerEnd = end;
     p.bodyStart = end;
     this.applyFields(f);
-    f.header = null;
   }
 
   private endHeader(f: Frame, bodyStart: number): void {
@@ -413,11 +430,13 @@ export class MimeIndexer {
 
   private applyFields(f: Frame): void {
     const p = f.part;
-    const fields = f.header && f.header.length > 0 ? parseHeaderFields(f.header.view()) : [];
+    const bytes = this.header.view();
     const envelope: RawEnvelope | undefined = f.messageRoot ? {} : undefined;
     let contentType: string | undefined;
-    for (const field of fields) {
-      const name = field.name.toLowerCase();
+    forEachField(bytes, (start, nameEnd, colon, valueEnd) => {
+      const name = interestingName(bytes, start, nameEnd);
+      if (name === undefined) return;
+      const field = { value: latin1(bytes, colon + 1, valueEnd) };
       switch (name) {
         case 'content-type':
           contentType ??= field.value;
@@ -463,7 +482,7 @@ export class MimeIndexer {
             if (key !== undefined && envelope[key] === undefined) envelope[key] = cleanValue(field.value);
           }
       }
-    }
+    });
     let typed = false;
     if (contentType !== undefined) {
       const ct = parseStructured(contentType);
