@@ -98,10 +98,7 @@ export async function serve<M extends Pop3MessageInfo = Pop3MessageInfo>(
   options: Pop3ServeOptions<M>,
 ): Promise<void> {
   if (!options.store && (!options.onAuth || !options.onMaildrop))
-    throw new MailwireError(
-      'ERR_POP3_USAGE_ARGUMENT',
-      'serve() needs a store, or both onAuth and onMaildrop',
-    );
+    throw new UsageError('ERR_POP3_USAGE_ARGUMENT', 'serve() needs a store, or both onAuth and onMaildrop');
   const context: Pop3ServeContext = { connection: transport.info };
   const saslMechanisms = options.saslMechanisms ?? (options.store ? ['SCRAM-SHA-256', 'PLAIN', 'LOGIN'] : []);
   const apop = options.apopTimestamp?.(context);

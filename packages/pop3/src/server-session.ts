@@ -114,6 +114,10 @@ interface SaslExchange {
   user?: string | undefined;
 }
 
+function messageCount(n: number): string {
+  return n === 1 ? '1 message' : `${n} messages`;
+}
+
 const DEFAULTS = {
   maxErrors: 10,
   maxAuthFailures: 3,
@@ -513,7 +517,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       const live = settle();
       this.holdClose = false;
       if (live) {
-        if (committed) this.ok(`POP3 server signing off (${left} messages left)`);
+        if (committed) this.ok(`POP3 server signing off (${messageCount(left)} left)`);
         else this.err(refusal?.text ?? 'some deleted messages not removed', refusal?.code ?? 'SYS/TEMP');
       }
       this.maildropOpen = false;
@@ -725,7 +729,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
           this.deleted = messages.map(() => false);
           this.move('authenticated');
           const { count, octets } = this.totals();
-          this.ok(`maildrop locked and ready, ${count} messages (${octets} octets)`);
+          this.ok(`maildrop locked and ready, ${messageCount(count)} (${octets} octets)`);
         },
         reject: (refusal: Pop3Refusal = {}) => {
           const live = settle();
@@ -787,7 +791,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
         });
         const { count, octets } = this.totals();
         const text =
-          command.name === 'LIST' ? `${count} messages (${octets} octets)` : 'unique-id listing follows';
+          command.name === 'LIST' ? `${messageCount(count)} (${octets} octets)` : 'unique-id listing follows';
         this.send(serializeMultiline({ type: 'status', ok: true, text }, lines));
         return;
       }
@@ -813,7 +817,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       case 'RSET': {
         this.deleted = this.messages.map(() => false);
         const { count, octets } = this.totals();
-        this.ok(`maildrop has ${count} messages (${octets} octets)`);
+        this.ok(`maildrop has ${messageCount(count)} (${octets} octets)`);
         return;
       }
       case 'NOOP':
