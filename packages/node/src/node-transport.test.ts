@@ -119,6 +119,23 @@ describe('backpressure', () => {
     socket.destroy();
   });
 
+  it('reports no idle timeout while the application is busy rather than waiting for input', async () => {
+    const results: string[] = [];
+    const server = await start({
+      limits: { idleTimeoutMs: 80 },
+      onConnection: async (t) => {
+        await delay(250); // busy: neither reading nor blocked in a write
+        const result = await t.read();
+        results.push(result.type === 'data' ? 'data' : result.type);
+      },
+    });
+    const client = await connect(server);
+    await delay(150);
+    client.write('x');
+    await client.untilClosed();
+    expect(results).toEqual(['data']);
+  });
+
   it('rejects a second concurrent read() as caller misuse', async () => {
     const outcome = deferred<unknown>();
     const server = await start({
@@ -410,6 +427,37 @@ describe('COMPRESS=DEFLATE', () => {
     const zipped = compressClient(secure);
     zipped.write('HELLO\r\n');
     await zipped.until('250 HELLO secure=true\r\n');
+  });
+
+  it('inflates no further than the application reads (decompression bomb)', async () => {
+    const transport = deferred<NodeTransport>();
+    const finish = deferred<void>();
+    const server = await start({
+      onConnection: async (t) => {
+        await t.write(new TextEncoder().encode('OK\r\n'));
+        await t.compress();
+        transport.resolve(t);
+        await finish.promise;
+      },
+    });
+    const plain = await connect(server);
+    await plain.until('OK\r\n');
+    const total = 16 * MiB;
+    const bomb = zlib.deflateRawSync(Buffer.alloc(total));
+    expect(bomb.length).toBeLessThan(32 * 1024);
+    plain.write(bomb);
+    const t = await transport.promise;
+    await delay(300);
+    const inflater = (t as unknown as { source: zlib.InflateRaw }).source;
+    expect(inflater.readableLength).toBeLessThanOrEqual(inflater.readableHighWaterMark + 64 * 1024);
+    let received = 0;
+    while (received < total) {
+      const result = await t.read();
+      if (result.type !== 'data') break;
+      received += result.bytes.length;
+    }
+    expect(received).toBe(total);
+    finish.resolve();
   });
 
   it('closes the connection on a corrupt deflate stream', async () => {
