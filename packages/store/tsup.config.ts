@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts',  'src/conformance/index.ts'],
+  entry: ['src/index.ts', 'src/conformance/index.ts', 'src/node/index.ts'],
   format: ['esm', 'cjs'],
-  dts: { compilerOptions: { customConditions: [] } },
+  // Node's types only matter for the `/node` subpath; the other entries compile without them.
+  dts: { compilerOptions: { customConditions: [], types: ['node'] } },
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -31,7 +31,9 @@ runStoreConformance({
       const workers = Array.from({ length: processes }, async (_, w) => {
         const uids: number[] = [];
         for (let i = 0; i < perProcess; i++) {
-          uids.push((await store.append(id, conformanceMessage(w * perProcess + i), { internalDate: 0 })).uid);
+          uids.push(
+            (await store.append(id, conformanceMessage(w * perProcess + i), { internalDate: 0 })).uid,
+          );
         }
         return uids;
       });

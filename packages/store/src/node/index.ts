@@ -1,0 +1,2 @@
+export { createScryptHasher } from './scrypt-hasher.js';
+export type { ScryptHasherOptions } from './scrypt-hasher.js';
