@@ -153,8 +153,9 @@ describe('end to end over TCP', () => {
         source: true,
         uid: true,
       });
-      expect(message?.envelope?.subject).toBe('Grüße hello');
-      expect(message?.source?.toString()).toBe(SAMPLE);
+      if (message === false) throw new Error('message 1 not fetched');
+      expect(message.envelope?.subject).toBe('Grüße hello');
+      expect(message.source?.toString()).toBe(SAMPLE);
       const woke = new Promise<number>((resolve) => {
         client.on('exists', (data: { count: number }) => resolve(data.count));
       });
