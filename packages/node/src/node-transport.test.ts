@@ -414,6 +414,10 @@ describe('COMPRESS=DEFLATE', () => {
     expect(zipped.text).toBe(`250 HELLO secure=false\r\n${expected}`);
     // 200 similar replies compress well: far fewer octets crossed the wire than were sent.
     expect(wire - before).toBeLessThan(expected.length / 4);
+    // end() finishes the deflate stream, then closes.
+    zipped.write('QUIT\r\n');
+    await zipped.until('221 bye\r\n');
+    await plain.untilClosed();
   });
 
   it('works after STARTTLS', async () => {
