@@ -5,10 +5,10 @@ import { parseCommand, Pop3ServerSession, serializeResponse } from './index.js';
 
 describe('docs/pop3.md examples', () => {
   it('Pop3ServerSession event loop', () => {
-    const session = new Pop3ServerSession({ allowInsecureAuth: true });
     const messages = [
       { size: 22, uidl: '1.1', bytes: new TextEncoder().encode('Subject: hi\r\n\r\nHello\r\n') },
     ];
+    const session = new Pop3ServerSession<(typeof messages)[number]>({ allowInsecureAuth: true });
     session.receive(new TextEncoder().encode('USER alice\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n'));
     for (;;) {
       const event = session.next();
