@@ -7,21 +7,29 @@ import { ReplyParser, type SmtpReply, serializeReply } from './reply.js';
 import { decodeXtext, encodeXtext } from './xtext.js';
 
 const atom = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,10}$/);
-const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
+const label = fc
+  .stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/)
+  .filter((l) => l.slice(2, 4) !== '--');
 const domain = fc.oneof(
-  fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
-  fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => `[${p.join('.')}]`),
+  fc
+    .array(label, { minLength: 1, maxLength: 3 })
+    .map((l) => ({ domain: l.join('.'), domainType: 'name' as const })),
+  fc
+    .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))
+    .map((p) => ({ domain: `[${p.join('.')}]`, domainType: 'ipv4' as const })),
 );
 const localPart = fc.oneof(
   fc.array(atom, { minLength: 1, maxLength: 3 }).map((a) => a.join('.')),
   fc.stringMatching(/^[ -~]{1,20}$/),
   fc.constantFrom('用户', 'ü.x'),
 );
-const mailbox = fc.record({ localPart, domain });
+const mailbox = fc
+  .tuple(localPart, domain)
+  .map(([l, d]) => ({ localPart: l, ...d, utf8: /[^\x00-\x7f]/.test(l + d.domain) }));
 const xtextValue = fc.stringMatching(/^[ -~]{1,30}$/);
 
 const command: fc.Arbitrary<SmtpCommand> = fc.oneof(
-  fc.record({ verb: fc.constantFrom('EHLO', 'HELO', 'LHLO'), domain }),
+  fc.record({ verb: fc.constantFrom('EHLO', 'HELO', 'LHLO'), domain: domain.map((d) => d.domain) }),
   fc.record({
     verb: fc.constant('MAIL'),
     from: fc.option(mailbox, { nil: null }),

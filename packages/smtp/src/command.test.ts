@@ -28,7 +28,7 @@ describe('parseCommand', () => {
       ok('MAIL FROM:<a@b.example> SIZE=1000 BODY=8bitmime SMTPUTF8 AUTH=<> RET=HDRS ENVID=QQ+2B1 REQUIRETLS'),
     ).toEqual({
       verb: 'MAIL',
-      from: { localPart: 'a', domain: 'b.example' },
+      from: { localPart: 'a', domain: 'b.example', domainType: 'name', utf8: false },
       params: {
         size: 1000,
         body: '8BITMIME',
@@ -68,7 +68,7 @@ describe('parseCommand', () => {
   it('parses RCPT TO with DSN parameters and Postmaster', () => {
     expect(ok('RCPT TO:<u@d> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;u+40d')).toEqual({
       verb: 'RCPT',
-      to: { localPart: 'u', domain: 'd' },
+      to: { localPart: 'u', domain: 'd', domainType: 'name', utf8: false },
       params: { notify: ['SUCCESS', 'DELAY'], orcpt: { addrType: 'rfc822', address: 'u@d' } },
     });
     expect(ok('RCPT TO:<u@d> NOTIFY=never')).toMatchObject({ params: { notify: [] } });
@@ -133,7 +133,7 @@ describe('parseCommand', () => {
       new TextDecoder().decode(
         serializeCommand({
           verb: 'RCPT',
-          to: { localPart: 'a b', domain: 'c' },
+          to: { localPart: 'a b', domain: 'c', domainType: 'name', utf8: false },
           params: { notify: [], orcpt: { addrType: 'rfc822', address: 'a=b' } },
         }),
       ),

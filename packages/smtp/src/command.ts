@@ -8,7 +8,15 @@
  */
 
 import { decodeUtf8, utf8 } from '@mailwire/core';
-import { formatMailbox, hasInvisible, isAtom, parseMailbox, parsePath, type SmtpMailbox } from './path.js';
+import {
+  formatMailbox,
+  hasInvisible,
+  isAtom,
+  parseMailbox,
+  parsePath,
+  postmaster,
+  type SmtpMailbox,
+} from './path.js';
 import { reply, type SmtpReply } from './reply.js';
 import { decodeXtext, encodeXtext } from './xtext.js';
 
@@ -285,7 +293,7 @@ function parseRcpt(arg: string): CommandParseResult {
   if (!split) return syntax(verb, 'Syntax: RCPT TO:<address>');
   let to: SmtpMailbox | undefined;
   // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain MUST be accepted.
-  if (/^<postmaster>$/i.test(split.path)) to = { localPart: split.path.slice(1, -1), domain: '' };
+  if (/^<postmaster>$/i.test(split.path)) to = postmaster(split.path.slice(1, -1));
   else to = parsePath(split.path);
   if (!to) return fail(verb, 'ERR_SMTP_BAD_ADDRESS', reply(553, '5.1.3', 'Invalid recipient address'));
   const raw = splitParams(split.params);

@@ -13,7 +13,7 @@ describe('buildReceivedHeader', () => {
         tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' },
         authenticatedUser: 'alice',
         id: 'Q1',
-        for: { localPart: 'bob', domain: 'example.org' },
+        for: { localPart: 'bob', domain: 'example.org', domainType: 'name', utf8: false },
         date,
       }),
     ).toBe(

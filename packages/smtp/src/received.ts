@@ -59,7 +59,7 @@ function addressLiteral(ip: string): string {
  * @example
  * buildReceivedHeader({ helo: 'client.example', remoteAddress: '192.0.2.1', by: 'mx.example',
  *   tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' }, id: 'abc',
- *   for: { localPart: 'bob', domain: 'example.org' }, date: new Date(Date.UTC(2026, 10, 28)) });
+ *   for: { localPart: 'bob', domain: 'example.org', domainType: 'name', utf8: false }, date: new Date(Date.UTC(2026, 10, 28)) });
  */
 export function buildReceivedHeader(options: ReceivedHeaderOptions): string {
   const lmtp = options.protocol === 'lmtp';

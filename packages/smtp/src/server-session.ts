@@ -38,7 +38,7 @@ import {
 } from '@mailwire/core';
 import { type MailParams, parseCommand, type RcptParams, type SmtpCommand } from './command.js';
 import { DataDecoder } from './dot-stuffing.js';
-import { formatMailbox, isNonAscii, type SmtpMailbox } from './path.js';
+import { formatMailbox, type SmtpMailbox } from './path.js';
 import { reply, type SmtpReply, serializeReply } from './reply.js';
 import type {
   AuthDecision,
@@ -774,7 +774,7 @@ export class SmtpServerSession {
       unsupported('REQUIRETLS');
       return;
     }
-    if (from && isNonAscii(formatMailbox(from)) && !params.smtpUtf8) {
+    if (from?.utf8 && !params.smtpUtf8) {
       this.utf8Refused('sender');
       return;
     }
@@ -839,7 +839,7 @@ export class SmtpServerSession {
       );
       return;
     }
-    if (isNonAscii(formatMailbox(to)) && !transaction.params.smtpUtf8) {
+    if (to.utf8 && !transaction.params.smtpUtf8) {
       this.utf8Refused('recipient');
       return;
     }
