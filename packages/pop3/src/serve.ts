@@ -20,7 +20,13 @@
  * store and UIDL (messages never change); with `sizes: 'store'` it trusts `MaildropMessage.size`,
  * which is right for stores that keep CRLF (SMTP and IMAP APPEND deliver CRLF).
  */
-import { type ConnectionInfo, MailwireError, type Transport, UsageError } from '@mailwire/core';
+import {
+  type ConnectionInfo,
+  MailwireError,
+  type ReadResult,
+  type Transport,
+  UsageError,
+} from '@mailwire/core';
 import type { Maildrop, MaildropMessage, MailStore } from '@mailwire/store';
 import { Pop3SizeCounter } from './byte-stuffing.js';
 import type {
@@ -264,7 +270,7 @@ export async function serve<M extends Pop3MessageInfo = Pop3MessageInfo>(
         continue;
       }
       if (finished) break;
-      const input = await transport.read();
+      const input = await transport.read().catch((): ReadResult => ({ type: 'end' }));
       if (input.type === 'data') session.receive(input.bytes);
       else if (input.type === 'end') session.close();
       else session.timeout();

@@ -403,6 +403,17 @@ describe('Pop3ServerSession pipelining, limits and STLS', () => {
     expect(events.at(-1)).toEqual({ type: 'closed', reason: 'input-overflow' });
   });
 
+  it('an input flood during UPDATE closes but still lets the commit finish and release', () => {
+    const session = new Pop3ServerSession<FixtureMessage>({ ...INSECURE, maxBufferedInput: 64 });
+    session.receive(bytesOf('USER alice\r\nPASS secret\r\nDELE 1\r\nQUIT\r\n'));
+    const events = drive(session, { onEvent: (e) => e.type === 'commit' });
+    const commit = events.find((e) => e.type === 'commit');
+    session.receive(new Uint8Array(100).fill(0x41));
+    expect(session.state).toBe('CLOSED');
+    if (commit?.type === 'commit') commit.decision.accept();
+    expect(drive(session).map((e) => e.type)).toEqual(['protocolError', 'release', 'closed']);
+  });
+
   it('closes after too many errors', () => {
     const { output, events } = run([bytesOf('A\r\nB\r\nC\r\nD\r\n')], { maxErrors: 3 });
     expect(output.match(/-ERR/g)).toHaveLength(3);

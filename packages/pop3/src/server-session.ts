@@ -114,6 +114,17 @@ interface SaslExchange {
   user?: string | undefined;
 }
 
+/** Which row of the transition table each way of ending takes (`server-states.ts`). */
+const CLOSE_TRANSITION: Readonly<Record<Pop3CloseReason, Pop3Transition>> = {
+  quit: 'closed',
+  'peer-closed': 'closed',
+  'source-failed': 'closed',
+  timeout: 'timed-out',
+  'too-many-errors': 'too-many-errors',
+  'too-many-auth-failures': 'too-many-errors',
+  'input-overflow': 'too-many-errors',
+};
+
 function messageCount(n: number): string {
   return n === 1 ? '1 message' : `${n} messages`;
 }
@@ -351,7 +362,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
   private finish(reason: Pop3CloseReason): void {
     this.closeReason ??= reason;
     this.blocked = this.blocked === 'decision' ? 'decision' : undefined;
-    if (this.current !== 'CLOSED') this.current = 'CLOSED';
+    if (this.current !== 'CLOSED') this.move(CLOSE_TRANSITION[reason]);
     if (this.holdClose || this.closedEmitted) return;
     if (this.maildropOpen) {
       this.maildropOpen = false;

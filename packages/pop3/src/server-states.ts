@@ -20,7 +20,8 @@
  * | AUTHORIZATION | QUIT                                 | CLOSED        |
  * | TRANSACTION   | QUIT                                 | UPDATE        |
  * | UPDATE        | commit settled                       | CLOSED        |
- * | any           | close(), timeout(), too many errors  | CLOSED        |
+ * | any           | close(), timeout(), too many errors, | CLOSED        |
+ * |               | too much unprocessed input           |               |
  */
 import type { Pop3CommandName } from './command.js';
 
@@ -63,7 +64,7 @@ export const TRANSITIONS: Readonly<
   committed: { from: ['UPDATE'], to: 'CLOSED' },
   closed: { from: ['AUTHORIZATION', 'TRANSACTION', 'UPDATE', 'CLOSED'], to: 'CLOSED' },
   'timed-out': { from: ['AUTHORIZATION', 'TRANSACTION', 'UPDATE', 'CLOSED'], to: 'CLOSED' },
-  'too-many-errors': { from: ['AUTHORIZATION', 'TRANSACTION', 'CLOSED'], to: 'CLOSED' },
+  'too-many-errors': { from: ['AUTHORIZATION', 'TRANSACTION', 'UPDATE', 'CLOSED'], to: 'CLOSED' },
 };
 
 /** The state after `transition`; throws if the table does not allow it (a bug in the session). */
