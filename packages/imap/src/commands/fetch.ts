@@ -59,6 +59,12 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       const index = needsIndex ? await mimeIndexOf(ctx.store, view.mailboxId, meta) : undefined;
       const values: FetchValue[] = [];
       for (const item of items) values.push(await fetchValue(ctx, meta, index, item, rev1));
+      const unknown = values.some((v) => v.item === 'BINARY[]' && v.data === null);
+      if (unknown) {
+        // RFC 3516 §4.3: a part whose Content-Transfer-Encoding we cannot decode.
+        ctx.tagged(command.tag, 'NO', 'Unknown Content-Transfer-Encoding', { name: 'UNKNOWN-CTE' });
+        return;
+      }
       await ctx.sendStreaming({ type: 'fetch', seq: msn, items: values });
     }
   }

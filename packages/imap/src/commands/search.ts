@@ -169,6 +169,9 @@ function compareDay(day: number | undefined, target: number, key: string): boole
   return day >= target;
 }
 
+/** Sequence sets resolved once per SEARCH, not once per message. */
+const resolved = new WeakMap<SearchKey, Set<number>>();
+
 async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
   switch (key.key) {
     case 'ALL':
@@ -233,13 +236,14 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
       if (headers.some((h) => contains(`${h.name}: ${h.value}`, key.value))) return true;
       return contains(await m.bodyText(), key.value);
     }
-    case 'UID': {
-      const uids = m.view.resolve(key.set, true, m.ctx.savedSearch) ?? [];
-      return uids.includes(m.meta.uid);
-    }
+    case 'UID':
     case 'SEQ': {
-      const uids = m.view.resolve(key.set, false, m.ctx.savedSearch) ?? [];
-      return uids.includes(m.meta.uid);
+      let set = resolved.get(key);
+      if (set === undefined) {
+        set = new Set(m.view.resolve(key.set, key.key === 'UID', m.ctx.savedSearch) ?? []);
+        resolved.set(key, set);
+      }
+      return set.has(m.meta.uid);
     }
     case 'NOT':
       return !(await matches(m, key.inner));
