@@ -171,18 +171,24 @@ function indexChunks(bytes: Uint8Array, cuts: number[]): MimeIndex {
 }
 
 /** Invariants every index has, whatever the input. */
-function checkInvariants(index: MimeIndex): void {
+function checkInvariants(index: MimeIndex, bytes: Uint8Array): void {
   const walk = (p: MimePart, lo: number, hi: number) => {
     expect(lo <= p.headerStart && p.headerStart <= p.headerEnd && p.headerEnd === p.bodyStart).toBe(true);
     expect(p.bodyStart <= p.bodyEnd && p.bodyEnd <= hi).toBe(true);
-    expect(p.lines >= 0).toBe(true);
+    let lf = 0;
+    for (let i = p.bodyStart; i < p.bodyEnd; i++) if (bytes[i] === 10) lf++;
+    expect(p.lines).toBe(lf + (p.bodyEnd > p.bodyStart && bytes[p.bodyEnd - 1] !== 10 ? 1 : 0));
     let prev = p.bodyStart;
     for (const c of p.parts ?? []) {
       expect(c.headerStart >= prev).toBe(true);
       walk(c, p.bodyStart, p.bodyEnd);
       prev = c.bodyEnd;
     }
-    if (p.message) walk(p.message, p.bodyStart, p.bodyEnd);
+    if (p.message) {
+      expect(p.message.headerStart).toBe(p.bodyStart);
+      expect(p.message.bodyEnd).toBe(p.bodyEnd);
+      walk(p.message, p.bodyStart, p.bodyEnd);
+    }
   };
   walk(index.root, 0, index.size);
   bodyStructure(index);
@@ -213,7 +219,37 @@ describe('MimeIndexer properties', () => {
           expect(index.limits).toBeUndefined();
           expect(indexChunks(bytes, cuts)).toEqual(index);
           expect(JSON.parse(JSON.stringify(index))).toEqual(index);
-          checkInvariants(index);
+          checkInvariants(index, bytes);
+        },
+      ),
+      { numRuns: 250 },
+    );
+  });
+
+  test('damaged messages (lines deleted, duplicated, truncated) keep every invariant', () => {
+    fc.assert(
+      fc.property(
+        treeArb.node,
+        fc.constantFrom('\r\n', '\n'),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.array(fc.nat(4000), { maxLength: 6 }),
+        (tree, eol, edits, truncate, cuts) => {
+          const w = new Writer(eol);
+          place(structuredClone(tree), w);
+          const lines = w.text.split(eol);
+          for (const [at, duplicate] of edits) {
+            const i = at % lines.length;
+            if (duplicate) lines.splice(i, 0, lines[i]!);
+            else lines.splice(i, 1);
+            if (lines.length === 0) lines.push('');
+          }
+          let text = lines.join(eol);
+          if (truncate !== undefined) text = text.slice(0, truncate % (text.length + 1));
+          const bytes = bytesOf(text);
+          const index = indexMessage(bytes);
+          checkInvariants(index, bytes);
+          expect(indexChunks(bytes, cuts)).toEqual(index);
         },
       ),
       { numRuns: 250 },
@@ -234,6 +270,13 @@ describe('MimeIndexer properties', () => {
           'Content-Type: multipart/mixed; boundary=b\r\n',
           'Content-Type: multipart/digest; boundary=c\n',
           'Content-Type: message/rfc822\r\n',
+          'Content-Type: message/rfc822\r\n\r\nSubject: s\r\n',
+          'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n',
+          'Content-Type: multipart/alternative; boundary=c\n\n--c\n',
+          'Content-Type: message/rfc822\r\n\r\n',
+          '\r\n--b\r\n',
+          '\r\n--b--\r\n',
+          '\n--c\n',
           'Content-Transfer-Encoding: base64\r\n',
           'Subject: =?utf-8?q?x?=\r\n',
           'From: a@b, "x" <c@d>; g: ;\r\n',
@@ -254,7 +297,7 @@ describe('MimeIndexer properties', () => {
         fc.array(fc.nat(400), { maxLength: 6 }),
         (bytes, cuts) => {
           const index = indexMessage(bytes);
-          checkInvariants(index);
+          checkInvariants(index, bytes);
           expect(indexChunks(bytes, cuts)).toEqual(index);
         },
       ),
@@ -267,7 +310,7 @@ describe('MimeIndexer properties', () => {
       fc.property(mimeish, fc.array(fc.nat(400), { maxLength: 6 }), (bytes, cuts) => {
         const options = { maxDepth: 2, maxParts: 3, maxHeaderSize: 20, maxBoundaryLength: 1 };
         const index = indexMessage(bytes, options);
-        checkInvariants(index);
+        checkInvariants(index, bytes);
         const ix = new MimeIndexer(options);
         let last = 0;
         for (const cut of [...cuts].sort((a, b) => a - b)) {

@@ -215,8 +215,25 @@ describe('MimeIndexer', () => {
     ]);
     const p = indexMessage(bytes).root.parts![0]!;
     expect(p.subtype).toBe('html');
-    expect(header(bytes, p)).toBe('Content-Type: text/html\r\n');
+    expect(header(bytes, p)).toBe('Content-Type: text/html');
     expect(p.bodyStart).toBe(p.bodyEnd);
+  });
+
+  test('an encapsulated message cut short by a delimiter stays inside its part', () => {
+    const bytes = crlf([
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: message/rfc822',
+      '',
+      'Subject: x',
+      '--b--',
+    ]);
+    const p = indexMessage(bytes).root.parts![0]!;
+    expect(body(bytes, p)).toBe('Subject: x');
+    expect(header(bytes, p.message!)).toBe('Subject: x');
+    expect(p.message!.bodyEnd).toBe(p.bodyEnd);
+    expect(p.message!.envelope).toEqual({ subject: 'x' });
   });
 
   test('message/rfc822 parts carry their own envelope and structure', () => {

@@ -226,7 +226,7 @@ export class MimeIndexer {
       this.line(this.pend.bytes, 0, len, 0, this.pend.length, this.pendStart);
       this.pend.clear();
     }
-    for (let j = this.frames.length - 1; j >= 0; j--) this.close(this.frames[j]!, this.offset, true);
+    for (let j = this.frames.length - 1; j >= 0; j--) this.close(this.frames[j]!, this.offset, true, 0);
     this.frames.length = 0;
     const index: MimeIndex = { version: 1, size: this.offset, root: this.root };
     if (this.limitsHit.size > 0) index.limits = [...this.limitsHit];
@@ -337,7 +337,8 @@ export class MimeIndexer {
       return false;
     }
     const frames = this.frames;
-    for (let j = frames.length - 1; j > i; j--) this.close(frames[j]!, at, false);
+    let floor = 0;
+    for (let j = frames.length - 1; j > i; j--) floor = this.close(frames[j]!, at, false, floor);
     frames.length = i + 1;
     const f = frames[i]!;
     if (kind === OPEN) {
@@ -353,28 +354,38 @@ export class MimeIndexer {
     return true;
   }
 
-  /** Closes an entity whose end is `at` (a delimiter line's start, or the end of input). */
-  private close(f: Frame, at: number, eof: boolean): void {
+  /**
+   * Closes an entity whose end is `at` (a delimiter line's start, or the end of input) and
+   * returns where its body ends. At a delimiter the line break before it belongs to the
+   * delimiter (RFC 2046 §5.1.1) — unless that line break already ended a header (an empty
+   * part): then it stays in the header. `floor` is where the entity closed just inside ends,
+   * so an enclosing entity always contains it.
+   */
+  private close(f: Frame, at: number, eof: boolean, floor: number): number {
     const p = f.part;
+    const cut = eof ? at : at - this.prevEol;
     if (f.state === HEADER) {
-      this.finishHeader(f, at);
-      p.bodyEnd = at;
-      p.lines = 0;
-    } else if (eof) {
-      p.bodyEnd = at;
-      p.lines = this.lf - f.lfStart + (at > p.bodyStart && this.prevEol === 0 ? 1 : 0);
-    } else {
-      // RFC 2046 §5.1.1: the line break before a delimiter belongs to the delimiter.
-      const end = Math.max(p.bodyStart, at - this.prevEol);
+      const end = Math.max(p.headerStart, cut, floor);
+      this.finishHeader(f, end);
       p.bodyEnd = end;
-      p.lines =
-        Math.max(0, this.lf - f.lfStart - (at > p.bodyStart ? 1 : 0)) +
-        (end > p.bodyStart && !this.prevEmpty ? 1 : 0);
+      p.lines = 0;
+    } else {
+      const end = Math.max(p.bodyStart, cut, floor);
+      p.bodyEnd = end;
+      if (end === at) {
+        // The body runs to `at`: every LF counted since it began is inside it.
+        p.lines = this.lf - f.lfStart + (eof && end > p.bodyStart && this.prevEol === 0 ? 1 : 0);
+      } else {
+        p.lines =
+          Math.max(0, this.lf - f.lfStart - (at > p.bodyStart ? 1 : 0)) +
+          (end > p.bodyStart && !this.prevEmpty ? 1 : 0);
+      }
     }
     if (f.boundary !== null) {
       f.boundary = null;
       this.active--;
     }
+    return p.bodyEnd;
   }
 
   private finishHeader(f: Frame, end: number): void {
