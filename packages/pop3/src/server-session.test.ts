@@ -118,6 +118,7 @@ describe('Pop3ServerSession transcripts (whole and split at every byte)', () => 
       S: SASL CRAM-MD5
       S: STLS
       S: UTF8 USER
+      S: LANG
       S: EXPIRE NEVER
       S: LOGIN-DELAY 60
       S: IMPLEMENTATION Mailwire
@@ -137,6 +138,7 @@ describe('Pop3ServerSession transcripts (whole and split at every byte)', () => 
       S: USER
       S: SASL PLAIN CRAM-MD5
       S: UTF8 USER
+      S: LANG
       S: EXPIRE NEVER
       S: LOGIN-DELAY 60
       S: IMPLEMENTATION Mailwire
@@ -154,6 +156,7 @@ describe('Pop3ServerSession transcripts (whole and split at every byte)', () => 
       S: RESP-CODES
       S: PIPELINING
       S: UTF8 USER
+      S: LANG
       S: EXPIRE NEVER
       S: LOGIN-DELAY 60
       S: IMPLEMENTATION Mailwire
@@ -478,6 +481,39 @@ describe('Pop3ServerSession APOP, UTF8 and AUTH', () => {
       `+OK POP3 server ready ${timestamp}\r\n+OK maildrop locked and ready, 3 messages (110 octets)\r\n` +
         '+OK POP3 server signing off (3 messages left)\r\n',
     );
+  });
+
+  it('LANG lists and picks languages in both states (RFC 6856 §3)', () => {
+    checkTranscript(
+      `
+      S: +OK POP3 server ready
+      C: LANG
+      S: +OK Language listing follows
+      S: en English
+      S: de Deutsch
+      S: .
+      C: LANG DE-at
+      S: +OK de Language changed
+      C: LANG fr
+      S: -ERR invalid language
+      C: USER alice
+      S: +OK send PASS
+      C: PASS secret
+      S: +OK maildrop locked and ready, 3 messages (110 octets)
+      C: LANG *
+      S: +OK en Language changed
+      `,
+      {
+        ...INSECURE,
+        languages: [
+          { tag: 'en', description: 'English' },
+          { tag: 'de', description: 'Deutsch' },
+        ],
+      },
+      eq,
+    );
+    const { output } = run([bytesOf('LANG\r\n')], { languages: false });
+    expect(output).toBe('+OK POP3 server ready\r\n-ERR unknown command\r\n');
   });
 
   it('APOP timestamp must be a msg-id', () => {

@@ -79,6 +79,12 @@ export interface Pop3ServerSessionOptions {
   readonly loginDelay?: number;
   /** Offer the UTF8 command (RFC 6856 §2). Default true. */
   readonly utf8?: boolean;
+  /**
+   * Languages for the LANG command (RFC 6856 §3), the first being the default; `false` turns LANG
+   * off. Default English only: the session's own texts are English, so list more only if you
+   * translate the replies you control (`reject({ text })`).
+   */
+  readonly languages?: readonly { readonly tag: string; readonly description: string }[] | false;
   /** Erroneous commands before the session closes. Default 10. */
   readonly maxErrors?: number;
   /** Failed authentications before the session closes. Default 3. */
@@ -161,6 +167,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
   private closedEmitted = false;
   private secureNow: boolean;
   private utf8Mode = false;
+  private language: string | undefined;
   private pendingUser: string | undefined;
   private sasl: SaslExchange | undefined;
   private owner: string | undefined;
@@ -199,6 +206,11 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
   /** True once TLS is active (from the start, or after STLS). */
   get secure(): boolean {
     return this.secureNow;
+  }
+
+  /** The language picked with LANG (RFC 6856 §3), or the default. */
+  get currentLanguage(): string | undefined {
+    return this.language ?? this.languages()[0]?.tag;
   }
 
   /** The maildrop owner once authenticated. */
@@ -415,10 +427,38 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       case 'UTF8':
         return this.options.utf8 ?? true;
       case 'LANG':
-        return false;
+        return this.languages().length > 0;
       default:
         return true;
     }
+  }
+
+  private languages(): readonly { readonly tag: string; readonly description: string }[] {
+    const configured = this.options.languages;
+    if (configured === false) return [];
+    return configured ?? [{ tag: 'en', description: 'English' }];
+  }
+
+  /** RFC 6856 §3: LANG lists the languages, or picks one (`*` for the default). */
+  private lang(requested: string | undefined): void {
+    const languages = this.languages();
+    if (requested === undefined) {
+      const lines = languages.map((l) => `${l.tag} ${l.description}`);
+      this.send(serializeMultiline({ type: 'status', ok: true, text: 'Language listing follows' }, lines));
+      return;
+    }
+    const wanted = requested.toLowerCase();
+    const match =
+      wanted === '*'
+        ? languages[0]
+        : (languages.find((l) => l.tag.toLowerCase() === wanted) ??
+          languages.find((l) => wanted.startsWith(`${l.tag.toLowerCase()}-`)));
+    if (match === undefined) {
+      this.fail('ERR_POP3_SYNTAX', 'invalid language');
+      return;
+    }
+    this.language = match.tag;
+    this.ok(`${match.tag} Language changed`);
   }
 
   private plaintextAllowed(): boolean {
@@ -440,6 +480,9 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
         return;
       case 'STLS':
         this.stls();
+        return;
+      case 'LANG':
+        this.lang(command.language);
         return;
       case 'UTF8':
         this.utf8Mode = true;
@@ -498,6 +541,7 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
       if (o.starttls === true && !this.secureNow) caps.push('STLS');
     }
     if (o.utf8 ?? true) caps.push('UTF8 USER');
+    if (this.languages().length > 0) caps.push('LANG');
     if (o.expire !== undefined) caps.push(`EXPIRE ${o.expire}`);
     if (o.loginDelay !== undefined) caps.push(`LOGIN-DELAY ${o.loginDelay}`);
     if (o.implementation !== false) caps.push(`IMPLEMENTATION ${o.implementation ?? 'Mailwire'}`);

@@ -29,7 +29,17 @@ export type Pop3State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE' | 'CLOSED';
 
 /** Which commands each state accepts; anything else gets "-ERR" (RFC 1939 §3). */
 export const COMMANDS_BY_STATE: Readonly<Record<Pop3State, ReadonlySet<Pop3CommandName>>> = {
-  AUTHORIZATION: new Set<Pop3CommandName>(['USER', 'PASS', 'APOP', 'AUTH', 'CAPA', 'STLS', 'UTF8', 'QUIT']),
+  AUTHORIZATION: new Set<Pop3CommandName>([
+    'USER',
+    'PASS',
+    'APOP',
+    'AUTH',
+    'CAPA',
+    'STLS',
+    'UTF8',
+    'LANG',
+    'QUIT',
+  ]),
   TRANSACTION: new Set<Pop3CommandName>([
     'STAT',
     'LIST',
@@ -41,6 +51,7 @@ export const COMMANDS_BY_STATE: Readonly<Record<Pop3State, ReadonlySet<Pop3Comma
     'TOP',
     'UIDL',
     'CAPA',
+    'LANG',
   ]),
   UPDATE: new Set<Pop3CommandName>(),
   CLOSED: new Set<Pop3CommandName>(),
