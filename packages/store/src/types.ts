@@ -374,7 +374,7 @@ export interface MaildropMessage {
 }
 
 /**
- * An exclusive lock on one mailbox for a POP3 session (RFC 1939 §8 "exclusive-access lock"),
+ * An exclusive lock on one mailbox for a POP3 session (RFC 1939 §4 "exclusive-access lock"),
  * with a snapshot of its messages taken at lock time.
  */
 export interface Maildrop {

@@ -909,7 +909,7 @@ class MemoryStore implements MailStore {
 
   async lockMaildrop(accountId: string, mailbox = INBOX): Promise<Maildrop> {
     const box = this.mailboxByName(accountId, mailbox);
-    // RFC 1939 §8: the server acquires an exclusive-access lock on the maildrop.
+    // RFC 1939 §4: the server acquires an exclusive-access lock on the maildrop.
     if (box.locked) throw new LockedError(`Maildrop ${box.name} is locked`);
     box.locked = true;
     return new MemoryMaildrop(box, (uids) => this.expungeUids(box, uids));
