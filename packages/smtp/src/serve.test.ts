@@ -226,3 +226,24 @@ describe('serve()', () => {
     expect(await done).toBe('timeout');
   });
 });
+
+describe('serve(): early talkers', () => {
+  it('refuses a client that talks before the greeting, without delaying an honest one', async () => {
+    const [c, s] = createTransportPair();
+    void c.write(utf8('EHLO eager\r\n'));
+    const done = serve(s, {}, { hostname: 'mx.example', rejectEarlyTalkers: true });
+    const cl = client(c);
+    expect(line(await cl.reply())).toBe('220 mx.example ESMTP');
+    expect(line(await cl.reply())).toBe('554 5.5.1 mx.example Protocol error: talked before greeting');
+    expect(await done).toBe('earlyTalker');
+
+    const [c2, s2] = createTransportPair();
+    const done2 = serve(s2, {}, { hostname: 'mx.example', rejectEarlyTalkers: true });
+    const honest = client(c2);
+    expect((await honest.reply()).code).toBe(220);
+    honest.send('EHLO patient\r\nQUIT\r\n');
+    expect((await honest.reply()).code).toBe(250);
+    expect((await honest.reply()).code).toBe(221);
+    expect(await done2).toBe('quit');
+  });
+});

@@ -14,6 +14,7 @@
 import {
   type ConnectionInfo,
   MailwireError,
+  type ReadResult,
   type SaslCredentials,
   type ScramStoredKeys,
   type TlsInfo,
@@ -139,6 +140,19 @@ export async function serve(
   let message: MessageQueue | undefined;
   let handler: Promise<HookResult | undefined | readonly RecipientOutcome[]> | undefined;
   let reason: ClosedReason | undefined;
+  // Early-talker check without a fixed pause: read while the connect hook runs; input that is
+  // already there when the greeting is about to be written came before it.
+  let pendingRead: Promise<ReadResult> | undefined;
+  let early: ReadResult | undefined;
+  if (sessionOptions.rejectEarlyTalkers) {
+    pendingRead = transport.read();
+    pendingRead.then(
+      (r) => {
+        early = r;
+      },
+      () => undefined,
+    );
+  }
 
   const call = async <T>(fn: () => Awaitable<T>): Promise<{ ok: true; value: T } | { ok: false }> => {
     try {
@@ -176,6 +190,14 @@ export async function serve(
     switch (event.type) {
       case 'connect': {
         const r = await call(() => hooks.onConnect?.(transport.info, ctx));
+        if (pendingRead) {
+          await Promise.resolve();
+          if (early !== undefined) {
+            pendingRead = undefined;
+            if (early.type === 'data') session.receive(early.bytes);
+            else if (early.type === 'end') session.close();
+          }
+        }
         if (!r.ok) event.decision.reject(421, '4.3.0', 'Temporary local problem');
         else if (r.value) event.decision.reject(r.value.code, r.value.enhanced, r.value.text);
         else event.decision.accept();
@@ -313,7 +335,8 @@ export async function serve(
       if (reason !== undefined) break;
       // Events the flush produced (a failed write closes the session).
       if (session.state === 'closed') continue;
-      const input = await transport.read();
+      const input = await (pendingRead ?? transport.read());
+      pendingRead = undefined;
       if (now) {
         const t = now();
         session.tick(t - (last ?? t));
