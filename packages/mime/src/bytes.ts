@@ -147,7 +147,13 @@ export class ByteBuffer {
       grown.set(this.bytes.subarray(0, this.length));
       this.bytes = grown;
     }
-    this.bytes.set(src.subarray(start, end), this.length);
+    if (n < 32) {
+      const bytes = this.bytes;
+      let o = this.length;
+      for (let i = start; i < end; i++) bytes[o++] = src[i]!;
+    } else {
+      this.bytes.set(src.subarray(start, end), this.length);
+    }
     this.length += n;
   }
 

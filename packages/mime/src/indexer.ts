@@ -152,6 +152,10 @@ export class MimeIndexer {
   /** Header bytes of the entity being read (only the innermost entity is ever in its header). */
   private readonly header = new ByteBuffer();
   private readonly pend = new ByteBuffer();
+  /** The header being read when it lies in the current chunk: `[hdrStart, hdrEnd)` of it. */
+  private hdrChunk: Uint8Array | null = null;
+  private hdrStart = 0;
+  private hdrEnd = 0;
   private pendLen = 0;
   private pendKeep = 0;
   private pendStart = 0;
@@ -213,6 +217,7 @@ export class MimeIndexer {
       this.pendKeep = this.keepLimit(chunk, pos, n);
       this.extendPending(chunk, pos, n);
     }
+    this.spillHeader();
     this.offset += n;
   }
 
@@ -236,7 +241,7 @@ export class MimeIndexer {
   private keepLimit(chunk: Uint8Array, pos: number, n: number): number {
     const top = this.frames[this.frames.length - 1]!;
     if (top.state === HEADER) {
-      const remaining = top.headerFull ? 0 : this.maxHeader - this.header.length;
+      const remaining = top.headerFull ? 0 : this.maxHeader - this.headerLength();
       return Math.max(remaining, this.maxBoundaryLine);
     }
     if (this.active === 0 || this.frozen) return 0;
@@ -296,18 +301,42 @@ export class MimeIndexer {
 
   private appendHeader(f: Frame, buf: Uint8Array, s: number, total: number, kept: number): void {
     if (f.headerFull) return;
-    const h = this.header;
-    if (kept < total || h.length + total > this.maxHeader) {
+    if (kept < total || this.headerLength() + total > this.maxHeader) {
       f.headerFull = true;
       this.limitsHit.add('header');
       return;
     }
-    h.push(buf, s, s + total);
+    // A header inside the current chunk is only marked; it is copied if the chunk ends first.
+    if (buf !== this.pend.bytes) {
+      if (this.hdrChunk === null && this.header.length === 0) {
+        this.hdrChunk = buf;
+        this.hdrStart = s;
+        this.hdrEnd = s + total;
+        return;
+      }
+      if (this.hdrChunk === buf && this.hdrEnd === s) {
+        this.hdrEnd = s + total;
+        return;
+      }
+    }
+    this.spillHeader();
+    this.header.push(buf, s, s + total);
+  }
+
+  private headerLength(): number {
+    return this.header.length + (this.hdrChunk === null ? 0 : this.hdrEnd - this.hdrStart);
+  }
+
+  private spillHeader(): void {
+    if (this.hdrChunk === null) return;
+    this.header.push(this.hdrChunk, this.hdrStart, this.hdrEnd);
+    this.hdrChunk = null;
   }
 
   private newFrame(start: number, depth: number, messageRoot: boolean, defaultRfc822: boolean): Frame {
     this.partCount++;
     this.header.clear();
+    this.hdrChunk = null;
     return {
       part: {
         headerStart: start,
@@ -441,7 +470,9 @@ export class MimeIndexer {
 
   private applyFields(f: Frame): void {
     const p = f.part;
-    const bytes = this.header.view();
+    const bytes =
+      this.hdrChunk === null ? this.header.view() : this.hdrChunk.subarray(this.hdrStart, this.hdrEnd);
+    this.hdrChunk = null;
     const envelope: RawEnvelope | undefined = f.messageRoot ? {} : undefined;
     let contentType: string | undefined;
     forEachField(bytes, (start, nameEnd, colon, valueEnd) => {
