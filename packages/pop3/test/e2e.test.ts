@@ -3,6 +3,9 @@
  * `serve()` on `@mailwire/node`'s `listen()` and the in-memory store.
  */
 import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listen, type MailwireServer, createSelfSignedCertificate } from '@mailwire/node';
 import { createMemoryStore, type MailStore } from '@mailwire/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,9 +28,11 @@ function run(
   file: string,
   args: readonly string[],
   input?: string,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { encoding: 'buffer', timeout: 20_000 }, (error, stdout, stderr) => {
+    const options = { encoding: 'buffer' as const, timeout: 20_000, ...(env ? { env } : {}) };
+    const child = execFile(file, args, options, (error, stdout, stderr) => {
       if (error) reject(new Error(`${file} failed: ${error.message}\n${stderr.toString()}`));
       else resolve({ stdout, stderr: stderr.toString() });
     });
@@ -68,6 +73,13 @@ print(json.dumps(out))
 describe('end to end over TCP', () => {
   let store: MailStore;
   let server: MailwireServer;
+  /** Whether each finished connection had upgraded to TLS. */
+  const secureAtEnd: boolean[] = [];
+
+  /** Waits until `n` connections have finished on the server (they end just after the client). */
+  async function connectionsDone(n: number): Promise<void> {
+    for (let i = 0; i < 200 && secureAtEnd.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  }
 
   /** A fresh account holding MESSAGES. */
   async function account(address: string): Promise<{ mailboxId: string; uidValidity: number }> {
@@ -87,7 +99,10 @@ describe('end to end over TCP', () => {
     server = await listen({
       port: 0,
       tls: { key, cert },
-      onConnection: (transport) => serve(transport, { store, allowInsecureAuth: true, starttls: true }),
+      onConnection: async (transport) => {
+        await serve(transport, { store, allowInsecureAuth: true, starttls: true });
+        secureAtEnd.push(transport.info.secure);
+      },
     });
   });
 
@@ -99,7 +114,10 @@ describe('end to end over TCP', () => {
     it(`Python poplib (${mode}): stat, list, uidl, retr bytes equal what was stored, dele, quit`, async () => {
       const address = `${mode}@example.com`;
       const { mailboxId, uidValidity } = await account(address);
+      const before = secureAtEnd.length;
       const { stdout } = await run('python3', ['-c', POPLIB_SCRIPT, String(server.port), mode, address]);
+      await connectionsDone(before + 1);
+      expect(secureAtEnd.slice(before)).toEqual([mode === 'stls']);
       const out = JSON.parse(stdout.toString()) as {
         capa: string[];
         capa_after_tls?: string[];
@@ -149,5 +167,42 @@ describe('end to end over TCP', () => {
     const again = await run('curl', [...auth, `${url}/1`]);
     expect(again.stdout.equals(one.stdout)).toBe(true);
     expect(await remaining(mailboxId)).toBe(MESSAGES.length);
+  });
+
+  it('fetchmail (STLS, UIDL) fetches every message and deletes them at QUIT', async () => {
+    const { mailboxId } = await account('fetchmail@example.com');
+    const dir = mkdtempSync(join(tmpdir(), 'mailwire-pop3-fetchmail-'));
+    try {
+      const rc = join(dir, 'fetchmailrc');
+      writeFileSync(
+        rc,
+        [
+          'set no bouncemail',
+          `poll 127.0.0.1 service ${server.port} protocol POP3 uidl auth password timeout 15`,
+          `  user "fetchmail@example.com" password "secret" is "nobody" here`,
+          '  sslproto tls1.2+ no sslcertck',
+          `  mda "/bin/sh -c 'cat > ${dir}/msg.$$'"`,
+          '',
+        ].join('\n'),
+      );
+      chmodSync(rc, 0o600);
+      const env = { ...process.env, HOME: dir, FETCHMAILHOME: dir };
+      const before = secureAtEnd.length;
+      await run('fetchmail', ['-N', '--nosyslog', '-f', rc, '-i', join(dir, 'ids')], undefined, env);
+      await connectionsDone(before + 1);
+      expect(secureAtEnd.slice(before)).toEqual([true]);
+      const delivered = readdirSync(dir)
+        .filter((f) => f.startsWith('msg.'))
+        .map((f) => readFileSync(join(dir, f), 'latin1').replace(/\r\n/g, '\n'));
+      expect(delivered).toHaveLength(MESSAGES.length);
+      for (const text of MESSAGES) {
+        // fetchmail prepends a Received: header and hands the MDA LF line endings.
+        const lf = canonical(text).replace(/\r\n/g, '\n');
+        expect(delivered.some((d) => d.endsWith(lf))).toBe(true);
+      }
+      expect(await remaining(mailboxId)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
