@@ -327,3 +327,16 @@ describe('LMTP (RFC 2033)', () => {
     expect(output.match(/550 5.6.0/g)).toHaveLength(2);
   });
 });
+
+describe('LMTP DATA without recipients', () => {
+  it('fails with 503 (RFC 2033 §4.2)', () => {
+    const refuse: Handler = (e, s) =>
+      e.type === 'rcptTo' ? e.decision.reject(550, '5.1.1', 'no') : acceptAll(e, s);
+    const { output } = run(
+      { hostname: 'l', lmtp: true },
+      ['LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<x@y>\r\nDATA\r\n'],
+      refuse,
+    );
+    expect(output).toMatch(/503 5.5.1 No valid recipients\r\n$/);
+  });
+});

@@ -247,3 +247,23 @@ describe('serve(): early talkers', () => {
     expect(await done2).toBe('quit');
   });
 });
+
+describe('serve(): onData that does not read', () => {
+  it('drains the rest of the message and answers with the hook reply', async () => {
+    await session(
+      { onData: async () => ({ code: 554, enhanced: '5.7.1', text: 'Spam' }) },
+      async (c) => {
+        await c.reply();
+        c.send('EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@b>\r\nDATA\r\n');
+        for (let i = 0; i < 4; i++) await c.reply();
+        for (let i = 0; i < 50; i++) c.send(`${'z'.repeat(1000)}\r\n`);
+        c.send('.\r\nNOOP\r\n');
+        expect(line(await c.reply())).toBe('554 5.7.1 Spam');
+        expect(line(await c.reply())).toBe('250 2.0.0 OK');
+        c.send('QUIT\r\n');
+        await c.reply();
+      },
+      { highWaterMark: 1000 },
+    );
+  });
+});

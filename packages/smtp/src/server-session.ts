@@ -862,6 +862,9 @@ export class SmtpServerSession {
     if (t.recipients.length > 0) return undefined;
     if (t.rcptAttempts === 0)
       return { code: 'ERR_SMTP_BAD_SEQUENCE', reply: reply(503, '5.5.1', 'Need RCPT command') };
+    // RFC 2033 §4.2: in LMTP, DATA with no successful RCPT fails with 503.
+    if (this.options.lmtp)
+      return { code: 'ERR_SMTP_BAD_SEQUENCE', reply: reply(503, '5.5.1', 'No valid recipients') };
     // RFC 2920 §3.1, RFC 5321 §3.3: all recipients were refused.
     return { code: 'ERR_SMTP_BAD_SEQUENCE', reply: reply(554, '5.5.1', 'No valid recipients') };
   }
