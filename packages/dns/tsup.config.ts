@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts',  'src/node/index.ts'],
+  entry: ['src/index.ts', 'src/node/index.ts'],
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { customConditions: [] } },
   clean: true,
