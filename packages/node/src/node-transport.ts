@@ -4,24 +4,25 @@
  *
  * Theory of operation.
  *
- * Reading is strictly pull-based. The socket (or, once compression is on, the inflater) is
- * paused except while a `read()` is pending: a chunk that arrives resolves the pending read and
- * the source is paused again at once. Node then buffers at most its `readableHighWaterMark`
- * (16 KiB by default) and stops reading the kernel socket, so TCP flow control reaches the peer:
- * a client can never make us hold more than that because the application is not consuming.
+ * Reading is pull-based with a small read-ahead. Input is taken off the socket (or, once
+ * compression is on, the inflater) while a `read()` is pending or while less than `readAheadBytes`
+ * (64 KiB) waits unread; beyond that the source is paused. Node then buffers up to its
+ * `readableHighWaterMark` (16 KiB, overshot by at most one 64 KiB read) and stops reading the
+ * kernel socket, so TCP flow control reaches the peer: however fast a client sends, we hold about
+ * 200 KiB of its input at most while the application is not consuming.
  *
  * Writing goes straight to the socket (or through the deflater). `write()` resolves at once when
  * the socket takes the bytes below its high-water mark, otherwise on `'drain'`: a peer that does
  * not read stops the writer.
  *
- * Upgrades (STARTTLS, COMPRESS) are done between reads. Bytes the transport holds that the
- * application has not read are plaintext the peer sent after its STARTTLS command and before our
- * reply: they are discarded (the STARTTLS injection defence, RFC 3207 §4.2 / RFC 2595 §3.1 / RFC
- * 9051 §6.2.1 / CVE-2011-0411). Precisely: everything already pulled off the socket, plus what
- * Node had buffered from the socket when the last reply was written (the peer could not have seen
- * that reply yet, so those bytes are not its TLS ClientHello). Whatever comes later is handed to
- * the TLS layer, which fails the handshake if it is not TLS: injected plaintext is never read as
- * data.
+ * Upgrades (STARTTLS, COMPRESS) are done between reads. Input the application has not read and
+ * that arrived before our last reply was written is plaintext the peer sent after its STARTTLS
+ * command without waiting for the answer: it is discarded (the STARTTLS injection defence, RFC
+ * 3207 §4.2 / RFC 2595 §3.1 / RFC 9051 §6.2.1 / CVE-2011-0411). The transport knows the stream
+ * offset of everything it read ahead and of what Node had buffered when the last reply was
+ * written, so input that came later (a fast client's TLS ClientHello, read ahead while the driver
+ * was busy) is handed to the TLS layer, which fails the handshake if it is not TLS. Injected
+ * plaintext is never returned by `read()`.
  *
  * Time: an idle timer (reset by input and by write progress) fires while the application waits
  * in `read()` and is delivered as `{ type: 'timeout' }`; the connection stays open and the
@@ -50,6 +51,11 @@ export interface NodeTransportOptions {
   readonly idleTimeoutMs?: number | undefined;
   /** After `end()`, how long to wait for the peer to close before destroying. Default 5 s. */
   readonly lingerMs?: number | undefined;
+  /**
+   * Input read ahead of the application before the socket is paused, in octets. Default 64 KiB.
+   * Node buffers up to its `readableHighWaterMark` (16 KiB) on top of this.
+   */
+  readonly readAheadBytes?: number | undefined;
   /** Addresses from a PROXY protocol header, reported in `info` with `proxied: true`. */
   readonly proxied?: { readonly remoteAddress: string; readonly remotePort: number } | undefined;
 }
@@ -123,6 +129,8 @@ export class NodeTransport implements Transport {
   private tlsConfig: TlsConfig | undefined;
   private currentInfo: ConnectionInfo;
   private readonly queue: ReadResult[] = [];
+  private queuedBytes = 0;
+  private readonly readAhead: number;
   private waiter: ((result: ReadResult) => void) | undefined;
   private inputEnded = false;
   private endDelivered = false;
@@ -133,8 +141,8 @@ export class NodeTransport implements Transport {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly lingerMs: number;
   private blockedWrites = 0;
-  /** Octets handed out of the current source, and the source offset up to which input is older than our last write. */
-  private taken = 0;
+  /** Octets pulled off the current source, and the source offset up to which input is older than our last write. */
+  private pulled = 0;
   private olderThanLastWrite = 0;
   private discardedBytes = 0;
   private readonly closeWaiters = new Set<() => void>();
@@ -146,6 +154,7 @@ export class NodeTransport implements Transport {
     this.tlsConfig = options.tls === undefined ? undefined : createTlsConfig(options.tls);
     this.idleMs = options.idleTimeoutMs ?? 0;
     this.lingerMs = options.lingerMs ?? 5000;
+    this.readAhead = options.readAheadBytes ?? 64 * 1024;
     const secure = socket instanceof tls.TLSSocket && socket.encrypted;
     this.currentInfo = {
       localAddress: plainAddress(socket.localAddress),
@@ -192,7 +201,11 @@ export class NodeTransport implements Transport {
     if (this.waiter)
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'a read() is already pending'));
     const queued = this.queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
+    if (queued !== undefined) {
+      if (queued.type === 'data') this.queuedBytes -= queued.bytes.length;
+      if (this.queuedBytes < this.readAhead && !this.upgrading && !this.closed) this.source.resume();
+      return Promise.resolve(queued);
+    }
     if (this.closed || this.inputEnded) return Promise.resolve(END);
     return new Promise((resolve) => {
       this.waiter = resolve;
@@ -206,7 +219,7 @@ export class NodeTransport implements Transport {
       // A write now would reach the peer in plaintext in the middle of the TLS handshake.
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'write() during the TLS handshake'));
     }
-    this.olderThanLastWrite = this.taken + this.source.readableLength;
+    this.olderThanLastWrite = this.pulled + this.source.readableLength;
     this.armIdle();
     const carrier = this.carrier;
     if (this.deflater) {
@@ -262,6 +275,7 @@ export class NodeTransport implements Transport {
   destroy(): void {
     if (this.closed) return;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.carrier.destroy();
     this.deflater?.destroy();
     if (this.source !== this.carrier) this.source.destroy();
@@ -282,13 +296,15 @@ export class NodeTransport implements Transport {
     const plain = this.carrier;
     this.upgrading = true;
     this.detachSource();
-    this.discardUnread();
+    const fresh = this.discardUnread();
+    // Input newer than our reply (the ClientHello, read ahead) goes back for the TLS layer.
+    if (fresh.length > 0) plain.unshift(Buffer.concat(fresh));
     return acceptTls(plain, this.tlsConfig).then(
       (secure) => {
         this.upgrading = false;
         this.carrier = secure;
         this.source = secure;
-        this.taken = 0;
+        this.pulled = 0;
         this.olderThanLastWrite = 0;
         secure.pause();
         this.attachCarrier(secure);
@@ -315,13 +331,13 @@ export class NodeTransport implements Transport {
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'compression is already active'));
     const carrier = this.carrier;
     this.detachSource();
-    this.discardUnread();
+    const fresh = this.discardUnread();
     // RFC 4978 §3: raw DEFLATE (RFC 1951) in each direction, no zlib header.
     const inflater = zlib.createInflateRaw();
     const deflater = zlib.createDeflateRaw();
     this.deflater = deflater;
     this.source = inflater;
-    this.taken = 0;
+    this.pulled = 0;
     this.olderThanLastWrite = 0;
     inflater.pause();
     inflater.on('error', (error) => this.fail(error));
@@ -342,6 +358,7 @@ export class NodeTransport implements Transport {
     carrier.once('end', () => inflater.end());
     this.attachSource(inflater);
     // What the peer sent after our reply is compressed already: feed it to the inflater.
+    for (const chunk of fresh) inflater.write(chunk);
     carrier.resume();
     return Promise.resolve();
   }
@@ -353,25 +370,37 @@ export class NodeTransport implements Transport {
     return undefined;
   }
 
-  /** Drops unread plaintext: the STARTTLS/COMPRESS injection defence (see the top of this file). */
-  private discardUnread(): void {
+  /**
+   * Drops unread input older than our last reply: the STARTTLS/COMPRESS injection defence (see
+   * the top of this file). Returns the read-ahead input that is newer, for the next layer.
+   */
+  private discardUnread(): Buffer[] {
+    const fresh: Buffer[] = [];
+    let offset = this.pulled - this.queuedBytes;
     for (const item of this.queue.splice(0)) {
-      if (item.type === 'data') this.discardedBytes += item.bytes.length;
-      else if (item.type === 'end') this.queue.push(item);
+      if (item.type === 'end') this.queue.push(item);
+      if (item.type !== 'data') continue;
+      const staleHere = Math.max(0, Math.min(item.bytes.length, this.olderThanLastWrite - offset));
+      this.discardedBytes += staleHere;
+      if (staleHere < item.bytes.length) fresh.push(Buffer.from(item.bytes.subarray(staleHere)));
+      offset += item.bytes.length;
     }
+    this.queuedBytes = 0;
     const source = this.source;
-    const stale = Math.min(this.olderThanLastWrite - this.taken, source.readableLength);
+    const stale = Math.min(this.olderThanLastWrite - this.pulled, source.readableLength);
     if (stale > 0) {
       const dropped = source.read(stale) as Buffer | null;
       this.discardedBytes += dropped?.length ?? 0;
     }
+    return fresh;
   }
 
   private readonly onData = (chunk: Buffer) => {
-    this.taken += chunk.length;
+    this.pulled += chunk.length;
     this.armIdle();
+    if (!this.waiter) this.queuedBytes += chunk.length;
     this.deliver({ type: 'data', bytes: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) });
-    if (!this.waiter) this.source.pause();
+    if (this.queuedBytes >= this.readAhead) this.source.pause();
   };
 
   private readonly onEnd = () => {
@@ -393,6 +422,8 @@ export class NodeTransport implements Transport {
   }
 
   private detachSource(): void {
+    // Paused first: a flowing stream without a 'data' listener would drop what it reads.
+    this.source.pause();
     this.source.off('data', this.onData);
     this.source.off('end', this.onEnd);
   }

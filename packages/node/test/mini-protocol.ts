@@ -5,6 +5,8 @@ import { delay } from './helpers.js';
 export interface MiniOptions {
   /** Wait this long after reading STARTTLS before replying (lets pipelined bytes arrive). */
   readonly replyDelayMs?: number;
+  /** Wait this long between the STARTTLS reply and `startTls()` (a driver busy with a hook). */
+  readonly tlsDelayMs?: number;
   readonly seen?: string[];
   readonly onTls?: (result: unknown) => void;
 }
@@ -34,6 +36,7 @@ export async function miniProtocol(transport: NodeTransport, options: MiniOption
       reader.discardBuffered();
       if (options.replyDelayMs) await delay(options.replyDelayMs);
       await write('220 go\r\n');
+      if (options.tlsDelayMs) await delay(options.tlsDelayMs);
       try {
         const info = await transport.startTls();
         options.onTls?.(info);
