@@ -30,6 +30,11 @@ async function connect(server: MailwireServer): Promise<Client> {
   return client;
 }
 
+async function until(test: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !test(); i++) await delay(10);
+  expect(test()).toBe(true);
+}
+
 function socketOf(transport: NodeTransport): net.Socket {
   return (transport as unknown as { carrier: net.Socket }).carrier;
 }
@@ -182,6 +187,8 @@ describe('STARTTLS', () => {
     await secure.until('221 bye\r\n');
     expect(secure.text).toBe('250 HELLO secure=true\r\n221 bye\r\n');
     expect(await info.promise).toMatchObject({ secure: true, tls: { protocol: 'TLSv1.3' } });
+    await secure.untilClosed();
+    await until(() => server.connections === 0);
   });
 
   it('discards plaintext that arrived after the command and before the reply', async () => {
@@ -340,6 +347,17 @@ describe('implicit TLS and SNI', () => {
       tls: { protocol: 'TLSv1.3', servername: 'localhost', authorized: false },
     });
     expect((await info.promise).tls?.cipher).toMatch(/^TLS_/);
+    client.write('QUIT\r\n');
+    await client.untilClosed();
+    await until(() => server.connections === 0);
+  });
+
+  it('releases connections whose TLS handshake fails', async () => {
+    const server = await start({ implicitTls: true, tls: pair, onConnection: () => {} });
+    const client = await connect(server);
+    client.write('not tls at all\r\n\r\n');
+    await client.untilClosed();
+    await until(() => server.connections === 0);
   });
 
   it('picks the certificate by SNI, exact and wildcard, with the default otherwise', async () => {
