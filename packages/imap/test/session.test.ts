@@ -275,4 +275,30 @@ describe('IMAP session', () => {
     expect(await c.command('d LOGIN alice@example.com secret')).toMatch(/d OK/);
     await c.close();
   });
+
+  it('streams a large APPEND to the store as it arrives, checking the mailbox before the +', async () => {
+    const store = await makeStore();
+    const c = await loggedIn(store, { appendStreamThreshold: 100 });
+    const big = `Subject: big\r\n\r\n${'abcdefghij'.repeat(30_000)}`;
+    expect(await c.command(`n APPEND Nope {${big.length}}`)).toMatch(/n NO \[TRYCREATE\]/);
+    c.write(`a APPEND INBOX (\\Flagged) {${big.length}}\r\n`);
+    await c.until(/\+ [^\n]*\r\n/);
+    for (let i = 0; i < big.length; i += 50_000) c.write(big.slice(i, i + 50_000));
+    c.write('\r\n');
+    expect(await c.until(/a OK[^\n]*\r\n/)).toMatch(/a OK \[APPENDUID \d+ 1\]/);
+    // Non-synchronising literal to a missing mailbox: refused, skipped exactly, stream in sync.
+    c.write(`m APPEND Nope {${big.length}+}\r\n${big}\r\n`);
+    expect(await c.until(/m NO[^\n]*\r\n/)).toMatch(/m NO \[TRYCREATE\]/);
+    // MULTIAPPEND mixing a streamed and a buffered message.
+    c.write(`x APPEND INBOX {${big.length}+}\r\n${big} (\\Seen) {5+}\r\nsmall\r\n`);
+    expect(await c.until(/x OK[^\n]*\r\n/)).toMatch(/x OK \[APPENDUID \d+ 2:3\]/);
+    await c.command('s SELECT INBOX');
+    const f = await c.command('f FETCH 1:3 (FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+    expect(f).toContain(
+      `* 1 FETCH (FLAGS (\\Flagged) RFC822.SIZE ${big.length} BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: big\r\n\r\n)`,
+    );
+    expect(f).toContain('* 3 FETCH (FLAGS (\\Seen) RFC822.SIZE 5');
+    expect(await c.command('b FETCH 1 BODY.PEEK[]')).toContain(big);
+    await c.close();
+  });
 });

@@ -216,7 +216,7 @@ function parseAll(bytes: Uint8Array) {
   for (let x = f.next(); x !== undefined; x = f.next()) {
     if (x.type === 'continue') f.accept();
     else if (x.type === 'command') results.push(parseCommand(x.frame));
-    else results.push({ ok: false as const, tag: x.tag, message: x.reason });
+    else if (x.type === 'error') results.push({ ok: false as const, tag: x.tag, message: x.reason });
   }
   return results;
 }

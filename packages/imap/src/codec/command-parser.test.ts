@@ -229,3 +229,32 @@ describe('command grammar', () => {
     expect(latin1(bytes)).toBe(`a LOGIN {5+}\r\n${latin1(utf8('jörg'))} "a\\"b"\r\n`);
   });
 });
+
+describe('fragmentizer streaming', () => {
+  it('streams large APPEND literals and keeps the rest of the command', () => {
+    const f = new Fragmentizer({ streamAbove: 4 });
+    f.push(fromLatin1('a APPEND INBOX {10}\r\n0123456789 {2+}\r\nab\r\nb NOOP\r\n'));
+    const start = f.next();
+    expect(start).toMatchObject({ type: 'literal-start', tag: 'a', size: 10, sync: true });
+    expect(f.next()).toBeUndefined();
+    f.accept();
+    expect(f.next()).toMatchObject({ type: 'literal-data', end: true });
+    const cmd = f.next();
+    if (cmd?.type !== 'command') throw new Error('expected command');
+    const parsed = parseCommand(cmd.frame);
+    expect(
+      parsed.ok && parsed.command.name === 'APPEND' && parsed.command.messages.map((m) => m.data.length),
+    ).toEqual([0, 2]);
+    expect(f.next()).toMatchObject({ type: 'command' });
+  });
+
+  it('skips a refused non-synchronising streamed literal silently', () => {
+    const f = new Fragmentizer({ streamAbove: 4 });
+    f.push(fromLatin1('a APPEND INBOX {10+}\r\n0123456789 {3+}\r\nabc\r\nb NOOP\r\n'));
+    expect(f.next()).toMatchObject({ type: 'literal-start', sync: false });
+    f.refuse();
+    const next = f.next();
+    if (next?.type !== 'command') throw new Error('expected command');
+    expect(latin1(next.frame.lines[0]!)).toBe('b NOOP');
+  });
+});

@@ -26,7 +26,15 @@ export interface FragmentizerOptions {
   readonly maxCommandSize?: number;
   /** `LITERAL-` semantics (RFC 7888 §5): non-synchronising literals over 4096 octets are refused. */
   readonly literalMinus?: boolean;
+  /**
+   * APPEND message literals larger than this are streamed (`literal-start`, `literal-data`…)
+   * instead of buffered; in the final frame they are the `STREAMED` placeholder. Default: never.
+   */
+  readonly streamAbove?: number;
 }
+
+/** Placeholder for a literal that was streamed (see `FragmentizerOptions.streamAbove`). */
+export const STREAMED: Uint8Array = new Uint8Array(0);
 
 export interface CommandFrame {
   /** The command's lines, without CRLF; every line but the last ends with a literal header. */
@@ -39,6 +47,20 @@ export type Fragment =
   | { readonly type: 'command'; readonly frame: CommandFrame }
   /** A synchronising literal was announced: send the continuation request, or `refuse()` it. */
   | { readonly type: 'continue'; readonly tag: string | undefined; readonly size: number }
+  /**
+   * An APPEND message literal of `size` octets will be streamed: `frame` is the command so far
+   * (its last line ends with the literal header). Call `accept()` (send `+ ` first when `sync`)
+   * or `refuse()`; then come `literal-data` fragments, and later the rest of the command.
+   */
+  | {
+      readonly type: 'literal-start';
+      readonly tag: string | undefined;
+      readonly size: number;
+      readonly sync: boolean;
+      readonly frame: CommandFrame;
+    }
+  /** Bytes of the streamed literal; `end` on the last. */
+  | { readonly type: 'literal-data'; readonly bytes: Uint8Array; readonly end: boolean }
   /** A command was dropped: `tag` is the tag to answer (when one could be read). */
   | {
       readonly type: 'error';
@@ -131,14 +153,19 @@ export class Fragmentizer {
   private size = 0;
   /** Set while the rest of a refused command is being dropped. */
   private dropping: Fragment | undefined;
-  private awaiting: { tag: string | undefined; size: number } | undefined;
+  /** Drop the rest of the command without reporting (the session already answered). */
+  private silent = false;
+  private awaiting: { tag: string | undefined; size: number; sync: boolean; stream: boolean } | undefined;
   private inLiteral = false;
+  private streaming = false;
+  private readonly streamAbove: number;
 
   constructor(options: FragmentizerOptions = {}) {
     this.reader = new LineReader({ maxLineLength: options.maxLineLength ?? 8192 });
     this.maxLiteralSize = options.maxLiteralSize ?? 25 * 1024 * 1024;
     this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 65536;
     this.literalMinus = options.literalMinus ?? false;
+    this.streamAbove = options.streamAbove ?? Number.POSITIVE_INFINITY;
   }
 
   /** Octets buffered and not yet framed. */
@@ -168,14 +195,21 @@ export class Fragmentizer {
     const awaiting = this.awaiting;
     if (awaiting === undefined) return;
     this.awaiting = undefined;
+    this.streaming = awaiting.stream;
     this.startLiteral(awaiting.size);
   }
 
   /** After a `continue` fragment: the literal is refused (tagged NO sent); the command is dropped. */
   refuse(): void {
-    if (this.awaiting === undefined) return;
+    const awaiting = this.awaiting;
+    if (awaiting === undefined) return;
     this.awaiting = undefined;
     this.reset();
+    if (!awaiting.sync) {
+      // RFC 7888: a non-synchronising literal is sent anyway; skip it and the rest of the command.
+      this.silent = true;
+      this.startLiteral(awaiting.size);
+    }
   }
 
   next(): Fragment | undefined {
@@ -184,12 +218,21 @@ export class Fragmentizer {
       const frame = this.reader.next();
       if (frame === undefined) return undefined;
       if (frame.type === 'bytes') {
-        if (this.dropping === undefined) {
+        if (this.streaming) {
+          const end = frame.remaining === 0;
+          if (end) {
+            this.streaming = false;
+            this.inLiteral = false;
+            this.literals.push(STREAMED);
+          }
+          return { type: 'literal-data', bytes: frame.bytes, end };
+        }
+        if (this.dropping === undefined && !this.silent) {
           this.parts.push(frame.bytes);
         }
         if (frame.remaining === 0) {
           this.inLiteral = false;
-          if (this.dropping === undefined) {
+          if (this.dropping === undefined && !this.silent) {
             const parts = this.parts;
             this.parts = [];
             this.literals.push(parts.length === 1 ? parts[0]! : concatBytes(parts));
@@ -200,25 +243,28 @@ export class Fragmentizer {
       if (this.inLiteral) {
         // expect(0): the empty literal.
         this.inLiteral = false;
-        if (this.dropping === undefined) this.literals.push(new Uint8Array(0));
+        if (this.dropping === undefined && !this.silent) this.literals.push(new Uint8Array(0));
       }
       if (frame.type === 'overflow') {
         const tag = peekTag(this.lines[0]);
         const dropping = this.dropping;
+        const silent = this.silent;
         this.reset();
+        if (silent) continue;
         // An overlong line cannot be searched for a literal header; we resynchronise on the
         // next line, as every server does.
         return dropping ?? { type: 'error', tag, reason: 'line-too-long' };
       }
       const line = frame.bytes;
       const header = literalHeader(line);
-      if (this.dropping !== undefined) {
+      if (this.dropping !== undefined || this.silent) {
         if (header !== undefined && !header.sync) {
           this.startLiteral(header.size);
           continue;
         }
         const error = this.dropping;
         this.reset();
+        if (error === undefined) continue;
         return error;
       }
       this.lines.push(line);
@@ -253,9 +299,19 @@ export class Fragmentizer {
         this.startLiteral(header.size);
         continue;
       }
+      if (header.size > this.streamAbove && isAppend(this.lines[0]!)) {
+        this.awaiting = { tag, size: header.size, sync: header.sync, stream: true };
+        return {
+          type: 'literal-start',
+          tag,
+          size: header.size,
+          sync: header.sync,
+          frame: { lines: [...this.lines], literals: [...this.literals] },
+        };
+      }
       this.size += header.size;
       if (header.sync) {
-        this.awaiting = { tag, size: header.size };
+        this.awaiting = { tag, size: header.size, sync: true, stream: false };
         return { type: 'continue', tag, size: header.size };
       }
       this.startLiteral(header.size);
@@ -273,5 +329,15 @@ export class Fragmentizer {
     this.parts = [];
     this.size = 0;
     this.dropping = undefined;
+    this.silent = false;
+    this.streaming = false;
   }
+}
+
+/** `tag SP "APPEND" SP …`, case-insensitively. */
+function isAppend(line: Uint8Array): boolean {
+  const tag = peekTag(line);
+  if (tag === undefined) return false;
+  const word = String.fromCharCode(...line.subarray(tag.length + 1, tag.length + 8)).toUpperCase();
+  return word === 'APPEND ';
 }

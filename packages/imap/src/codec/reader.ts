@@ -1,6 +1,6 @@
 import { decodeUtf8, latin1 } from '@mailwire/core';
 import type { CommandFrame } from './fragmentizer.js';
-import { isAtomChar, literalHeader } from './fragmentizer.js';
+import { isAtomChar, literalHeader, STREAMED } from './fragmentizer.js';
 import type { ImapDate, ImapDateTime, SequenceSet, SeqNumber } from './types.js';
 
 /**
@@ -165,7 +165,8 @@ export class TokenReader {
     if (header === undefined || header.start !== this.pos) this.fail('malformed literal');
     if (header.binary && !allowBinary) this.fail('literal8 not allowed here');
     const bytes = this.frame.literals[this.li];
-    if (bytes === undefined || bytes.length !== header.size) this.fail('missing literal');
+    if (bytes === undefined || (bytes.length !== header.size && bytes !== STREAMED))
+      this.fail('missing literal');
     this.li += 1;
     this.line = this.frame.lines[this.li] ?? new Uint8Array(0);
     this.pos = 0;

@@ -29,6 +29,7 @@ export class ResponseParser {
         continue;
       }
       if (fragment.type === 'error') return { ok: false, message: fragment.reason };
+      if (fragment.type !== 'command') continue; // response mode never streams
       return parseResponse(fragment.frame);
     }
   }

@@ -1,12 +1,13 @@
 import { latin1, MailwireError, type TlsInfo, UsageError } from '@mailwire/core';
 import type { Account, MailStore } from '@mailwire/store';
 import { parseCommand } from '../codec/command-parser.js';
-import { Fragmentizer } from '../codec/fragmentizer.js';
+import { type CommandFrame, type Fragment, Fragmentizer } from '../codec/fragmentizer.js';
 import type { LiteralSource, Response, ResponseCode, StatusName } from '../codec/response.js';
 import { serializeResponseParts } from '../codec/response.js';
 import type { Command } from '../codec/types.js';
 import { HANDLERS } from '../commands/index.js';
 import type { CommandContext, SessionState } from '../commands/context.js';
+import { StreamingAppend } from './append-stream.js';
 import { capabilities } from './capabilities.js';
 import type { MailboxView } from './mailbox-view.js';
 import type { AuthenticateDecision, ImapServerEvent, LoginDecision } from './server-events.js';
@@ -52,6 +53,8 @@ export interface ImapServerSessionOptions {
   readonly maxPreauthLiteral?: number;
   /** Bad commands in a row before the session says BYE. Default 20. */
   readonly maxErrors?: number;
+  /** APPEND message literals above this go to the store as they arrive, not buffered. Default 64 KiB. */
+  readonly appendStreamThreshold?: number;
   /** Literal sizes above this are streamed from the store, not buffered. Default 64 KiB. */
   readonly streamThreshold?: number;
   /** Extra `* ID` fields. */
@@ -94,6 +97,7 @@ export class ImapServerSession implements CommandContext {
   private drainWaiters: (() => void)[] = [];
   private unsubscribe: (() => void) | undefined;
   private idleWake: (() => void) | undefined;
+  private streaming: StreamingAppend | undefined;
 
   constructor(options: ImapServerSessionOptions) {
     this.store = options.store;
@@ -103,6 +107,7 @@ export class ImapServerSession implements CommandContext {
     this.fragmentizer = new Fragmentizer({
       maxLineLength: options.maxLineLength ?? 65536,
       maxLiteralSize: this.appendLimit,
+      streamAbove: options.appendStreamThreshold ?? 65536,
     });
     const caps = capabilities(this).join(' ');
     this.send({
@@ -129,6 +134,7 @@ export class ImapServerSession implements CommandContext {
   get wantsInput(): boolean {
     if (this.closedFlag || this.tlsPending) return false;
     if (this.waitingLine !== undefined) return true;
+    if (this.streaming !== undefined && this.streaming.backlog > 1024 * 1024) return false;
     return this.fragmentizer.buffered < 1024 * 1024;
   }
 
@@ -413,9 +419,21 @@ export class ImapServerSession implements CommandContext {
 
   private pump(): void {
     while (!this.closedFlag && !this.tlsPending) {
-      if (this.busy && this.waitingLine === undefined) return;
+      if (this.busy && this.waitingLine === undefined && this.streaming === undefined) return;
       const fragment = this.fragmentizer.next();
       if (fragment === undefined) return;
+      if (fragment.type === 'literal-start') {
+        this.startStreaming(fragment.tag ?? '*', fragment.frame, fragment.size, fragment.sync);
+        return;
+      }
+      if (fragment.type === 'literal-data') {
+        this.streaming?.data(fragment.bytes, fragment.end);
+        continue;
+      }
+      if (this.streaming !== undefined && (fragment.type === 'command' || fragment.type === 'error')) {
+        this.finishStreaming(this.streaming, fragment);
+        return;
+      }
       if (this.waitingLine !== undefined) {
         // A running command asked for a line (AUTHENTICATE, IDLE).
         const waiter = this.waitingLine;
@@ -493,6 +511,74 @@ export class ImapServerSession implements CommandContext {
     }
   }
 
+  private startStreaming(tag: string, frame: CommandFrame, size: number, sync: boolean): void {
+    const stream = this.streaming ?? new StreamingAppend(this, tag);
+    this.streaming = stream;
+    this.busy = true;
+    void stream
+      .start(frame, size)
+      .catch((error: unknown) => {
+        this.failCommand(tag, error);
+        return false;
+      })
+      .then(async (ok) => {
+        if (this.closedFlag) return;
+        if (ok) {
+          if (sync) this.continuation('Ready for literal data');
+          this.fragmentizer.accept();
+          this.pump();
+          return;
+        }
+        this.fragmentizer.refuse();
+        await stream.abort();
+        this.endStreaming();
+      });
+  }
+
+  private finishStreaming(stream: StreamingAppend, fragment: Fragment): void {
+    void (async () => {
+      try {
+        if (fragment.type === 'command') {
+          const parsed = parseCommand(fragment.frame);
+          if (parsed.ok) {
+            this.current = parsed.command;
+            await stream.finish(parsed.command);
+          } else {
+            await stream.abort();
+            this.tagged(stream.tag, 'BAD', parsed.message);
+          }
+        } else {
+          await stream.abort();
+          this.tagged(stream.tag, 'NO', 'Command too large', { name: 'TOOBIG' });
+        }
+      } catch (error) {
+        this.failCommand(stream.tag, error);
+      }
+      this.endStreaming();
+    })();
+  }
+
+  private endStreaming(): void {
+    this.streaming = undefined;
+    this.busy = false;
+    this.current = undefined;
+    this.notify();
+    this.pump();
+  }
+
+  /** Answers a command whose handler threw: RFC 5530 codes for store errors. */
+  private failCommand(tag: string, error: unknown): void {
+    if (this.closedFlag) return;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (MailwireError.isInstance(error) && typeof code === 'string' && code.startsWith('ERR_STORE_')) {
+      const [name, text] = storeErrorReply(code, error.message);
+      this.tagged(tag, 'NO', text, name === undefined ? undefined : { name });
+    } else {
+      this.emit({ type: 'internalError', error });
+      this.tagged(tag, 'NO', 'Internal server error', { name: 'SERVERBUG' });
+    }
+  }
+
   private async run(command: Command): Promise<void> {
     const allowed = ALLOWED[command.name];
     if (!allowed.includes(this.stateName)) {
@@ -506,14 +592,7 @@ export class ImapServerSession implements CommandContext {
       await handler(this, command as never);
     } catch (error) {
       if (this.closedFlag) return;
-      const code = (error as { code?: unknown }).code;
-      if (MailwireError.isInstance(error) && typeof code === 'string' && code.startsWith('ERR_STORE_')) {
-        const [name, text] = storeErrorReply(code, error.message);
-        this.tagged(command.tag, 'NO', text, name === undefined ? undefined : { name });
-      } else {
-        this.emit({ type: 'internalError', error });
-        this.tagged(command.tag, 'NO', 'Internal server error', { name: 'SERVERBUG' });
-      }
+      this.failCommand(command.tag, error);
     }
     if (this.stateName === 'logout') this.finish('logout');
     else if (this.selected?.deleted) {
