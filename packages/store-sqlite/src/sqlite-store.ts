@@ -386,6 +386,17 @@ export class SqliteStore implements MailStore {
     });
   }
 
+  /**
+   * @internal A read for a public async method: yields to the event loop first, then reads one
+   * snapshot. SQLite answers synchronously, so without the yield a caller polling in a loop
+   * (`while (!done) await store.fetchMessages(…)`) would starve I/O and timers, and with them the
+   * appends it waits for.
+   */
+  async _readAsync<T>(fn: () => T): Promise<T> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return this._read(fn);
+  }
+
   /** @internal A read-only snapshot (one deferred transaction). */
   _read<T>(fn: () => T): T {
     this._check();
@@ -600,7 +611,7 @@ export class SqliteStore implements MailStore {
   // Mailboxes
 
   async listMailboxes(accountId: string): Promise<MailboxInfo[]> {
-    return this._read(() => {
+    return this._readAsync(() => {
       this.#requireAccount(accountId);
       return (this.#s.mailboxesOfAccount.all(toId(accountId)) as MailboxRow[])
         .sort((a, b) => byCodeUnits(a.name, b.name))
@@ -610,14 +621,14 @@ export class SqliteStore implements MailStore {
 
   async getMailbox(accountId: string, name: string): Promise<MailboxInfo | undefined> {
     const canonical = normalizeMailboxName(name);
-    return this._read(() => {
+    return this._readAsync(() => {
       const row = this.#s.mailboxByName.get(toId(accountId), canonical) as MailboxRow | undefined;
       return row === undefined ? undefined : this._info(row);
     });
   }
 
   async getMailboxById(mailboxId: string): Promise<MailboxInfo | undefined> {
-    return this._read(() => {
+    return this._readAsync(() => {
       const row = this._mailboxRow(toId(mailboxId));
       return row === undefined ? undefined : this._info(row);
     });
@@ -733,7 +744,7 @@ export class SqliteStore implements MailStore {
   }
 
   async listSubscriptions(accountId: string): Promise<string[]> {
-    return this._read(() => {
+    return this._readAsync(() => {
       this.#requireAccount(accountId);
       return (this.#s.subscriptionsOfAccount.all(toId(accountId)) as { name: string }[])
         .map((r) => r.name)
@@ -1060,7 +1071,7 @@ export class SqliteStore implements MailStore {
     if (changedSince !== undefined && (!Number.isInteger(changedSince) || changedSince < 0)) {
       throw new InvalidError('changedSince must be a non-negative integer');
     }
-    return this._read(() => {
+    return this._readAsync(() => {
       const row = this.#requireMailbox(mailboxId);
       const out: MessageMeta[] = [];
       const stmt = options.mimeIndex === true ? this.#s.messagesRangeMime : this.#s.messagesRangeSince;
@@ -1091,7 +1102,7 @@ export class SqliteStore implements MailStore {
     this._check();
     if (ref === null || typeof ref !== 'object')
       throw new InvalidError('readMessage needs a message reference');
-    const found = this._read(() => {
+    const found = await this._readAsync(() => {
       if ('blobId' in ref) {
         const blob = this.#s.blobGet.get(String(ref.blobId)) as { hash: string; size: number } | undefined;
         return blob === undefined || !/^[0-9a-f]{64}$/.test(blob.hash) ? undefined : blob;
@@ -1117,7 +1128,7 @@ export class SqliteStore implements MailStore {
   }
 
   async getMimeIndex(blobId: string): Promise<unknown> {
-    return this._read(() => {
+    return this._readAsync(() => {
       const row = this.#s.blobGet.get(String(blobId)) as { mime: string | null } | undefined;
       if (row === undefined) throw new NotFoundError(`No blob ${blobId}`);
       return row.mime === null ? undefined : (JSON.parse(row.mime) as unknown);
@@ -1161,7 +1172,7 @@ export class SqliteStore implements MailStore {
     if (typeof modseq !== 'number' || !Number.isInteger(modseq) || modseq < 0) {
       throw new InvalidError('modseq must be a non-negative integer');
     }
-    return this._read(() => {
+    return this._readAsync(() => {
       const row = this.#requireMailbox(mailboxId);
       if (modseq < row.trimmed_modseq) return { trimmed: true, highestModseq: row.highestmodseq };
       const changed = (this.#s.messagesChangedSince.all(row.id, modseq) as MessageRow[]).map((m) => ({
@@ -1179,7 +1190,7 @@ export class SqliteStore implements MailStore {
 
   async lockMaildrop(accountId: string, mailbox = 'INBOX'): Promise<Maildrop> {
     const canonical = normalizeMailboxName(mailbox);
-    const snapshot = this._read(() => {
+    const snapshot = await this._readAsync(() => {
       const account = this.#requireAccount(accountId);
       const row = this.#s.mailboxByName.get(account.id, canonical) as MailboxRow | undefined;
       if (row === undefined) throw new NotFoundError(`No mailbox ${canonical}`);
@@ -1355,14 +1366,14 @@ class SqliteAccounts implements AccountStore {
   }
 
   async lookup(addressOrAlias: string): Promise<Account | undefined> {
-    return this.#store._read(() => {
+    return this.#store._readAsync(() => {
       const row = this.#byName(addressOrAlias);
       return row === undefined ? undefined : this.#account(row);
     });
   }
 
   async get(accountId: string): Promise<Account | undefined> {
-    return this.#store._read(() => {
+    return this.#store._readAsync(() => {
       const row = this.#store._statements.accountById.get(toId(accountId)) as AccountRow | undefined;
       return row === undefined ? undefined : this.#account(row);
     });
@@ -1382,7 +1393,7 @@ class SqliteAccounts implements AccountStore {
   }
 
   async scramKeys(addressOrAlias: string): Promise<ScramStoredKeys | undefined> {
-    const row = this.#store._read(() => this.#byName(addressOrAlias));
+    const row = await this.#store._readAsync(() => this.#byName(addressOrAlias));
     if (row === undefined || row.scram === null) return undefined;
     return decodeScram(row.scram);
   }
@@ -1475,7 +1486,7 @@ class SqliteAccounts implements AccountStore {
   }
 
   async getQuota(accountId: string): Promise<{ readonly limits: QuotaLimits; readonly usage: QuotaUsage }> {
-    return this.#store._read(() => {
+    return this.#store._readAsync(() => {
       const row = this.#store._statements.accountById.get(toId(accountId)) as AccountRow | undefined;
       if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
       const limits: { storage?: number; messages?: number } = {};
@@ -1486,7 +1497,7 @@ class SqliteAccounts implements AccountStore {
   }
 
   async listAccounts(): Promise<Account[]> {
-    return this.#store._read(() =>
+    return this.#store._readAsync(() =>
       (this.#store._statements.accountsAll.all() as AccountRow[])
         .sort((a, b) => byCodeUnits(a.address, b.address))
         .map((row) => this.#account(row)),

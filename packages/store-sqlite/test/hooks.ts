@@ -6,12 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MailStore } from '@mailwire/store';
-import {
-  type CrashHooks,
-  conformanceMessage,
-  type MultiProcessHooks,
-  prng,
-} from '@mailwire/store/conformance';
+import { type CrashHooks, conformanceMessage, type MultiProcessHooks } from '@mailwire/store/conformance';
 import { SqliteStore } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,6 +75,18 @@ export const multiProcess: MultiProcessHooks = {
     return runs.flatMap((run) => run.acks.map((a) => a.uid));
   },
 };
+
+/** mulberry32: a small deterministic PRNG for the kill point. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 export const crash: CrashHooks = {
   async appendAndKill({ store, address, mailbox, count, seed }) {
