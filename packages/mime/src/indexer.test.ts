@@ -273,6 +273,58 @@ describe('MimeIndexer', () => {
     expect(p.message!.envelope).toEqual({ subject: 's' });
   });
 
+  test('an empty part keeps its blank line; the delimiter line break is not body', () => {
+    const bytes = crlf([
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      '--b--',
+    ]);
+    const p = indexMessage(bytes).root.parts![0]!;
+    expect(header(bytes, p)).toBe('Content-Type: text/plain\r\n\r\n');
+    expect(p.bodyStart).toBe(p.bodyEnd);
+    expect(p.lines).toBe(0);
+  });
+
+  test('top-level message/rfc822 and message/global are parsed in place', () => {
+    for (const subtype of ['rfc822', 'global']) {
+      const bytes = crlf([`Content-Type: message/${subtype}`, '', 'Subject: inside', '', 'text']);
+      const root = indexMessage(bytes).root;
+      expect(root.message!.envelope).toEqual({ subject: 'inside' });
+      expect(body(bytes, root.message!)).toBe('text');
+      expect(root.envelope).toEqual({});
+    }
+  });
+
+  test('multipart/digest inside multipart/mixed', () => {
+    const bytes = crlf([
+      'Content-Type: multipart/mixed; boundary=m',
+      '',
+      '--m',
+      'Content-Type: multipart/digest; boundary=d',
+      '',
+      '--d',
+      '',
+      'Subject: one',
+      '',
+      'first',
+      '--d',
+      'Content-Type: text/plain',
+      '',
+      'not a message',
+      '--d--',
+      '--m--',
+    ]);
+    const digest = indexMessage(bytes).root.parts![0]!;
+    const [one, two] = digest.parts!;
+    expect(one!.message!.envelope).toEqual({ subject: 'one' });
+    expect(body(bytes, one!.message!)).toBe('first');
+    expect(two!.type).toBe('text');
+    expect(body(bytes, two!)).toBe('not a message');
+  });
+
   test('base64 message/rfc822 stays opaque', () => {
     const bytes = crlf([
       'Content-Type: message/rfc822',
