@@ -149,6 +149,9 @@ describe('IMAP session', () => {
     expect(await c.command('h UID FETCH $ (FLAGS)')).toMatch(/\* 1 FETCH[\s\S]*\* 3 FETCH/);
     expect(await c.command('i SEARCH CHARSET KOI8-R ALL')).toMatch(/i NO \[BADCHARSET/);
     expect(await c.command('j SEARCH HEADER Message-ID "<1@"')).toContain('* SEARCH 1 2 3');
+    await c.command('k ENABLE IMAP4rev2');
+    // RFC 9051 §6.4.4: IMAP4rev2 gets ESEARCH for a plain SEARCH.
+    expect(await c.command('l SEARCH UNSEEN')).toContain('* ESEARCH (TAG "l") ALL 1,3\r\n');
     await c.close();
   });
 
@@ -188,6 +191,11 @@ describe('IMAP session', () => {
     expect(s).toContain('\\Subscribed) "/" Sent');
     expect(s).toContain('* STATUS Sent (MESSAGES 0)');
     expect(await c.command('e LSUB "" *')).toContain('* LSUB () "/" Sent');
+    await c.command('e2 SUBSCRIBE Work/Caf&AOk-');
+    const r = await c.command('e3 LIST (SUBSCRIBED RECURSIVEMATCH) "" %');
+    expect(r).toContain('* LIST (\\HasChildren) "/" Work (CHILDINFO ("SUBSCRIBED"))');
+    expect(r).not.toContain('Caf');
+    expect(await c.command('e4 LIST (RECURSIVEMATCH) "" %')).toMatch(/e4 BAD/);
     expect(await c.command('f SELECT "Work/Caf&AOk-"')).toMatch(/f OK/);
     expect(await c.command('g ENABLE UTF8=ACCEPT')).toContain('* ENABLED UTF8=ACCEPT');
     expect(await c.command('h LIST "" Work/%')).toContain('"/" {10}\r\nWork/Caf\xc3\xa9');

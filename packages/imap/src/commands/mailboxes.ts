@@ -100,6 +100,12 @@ export const list: Handler<CommandOf<'LIST'>> = async (ctx, command) => {
     .filter((p): p is string => p !== undefined)
     .map((p) => patternMatcher(p, d));
   const selection = new Set(command.selection);
+  const recursive = selection.has('RECURSIVEMATCH');
+  if (recursive && selection.size === 1) {
+    // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
+    ctx.tagged(command.tag, 'BAD', 'RECURSIVEMATCH alone is not allowed');
+    return;
+  }
   const returns = command.returns;
   const subscribedOnly = selection.has('SUBSCRIBED');
   const specialOnly = selection.has('SPECIAL-USE');
@@ -108,8 +114,20 @@ export const list: Handler<CommandOf<'LIST'>> = async (ctx, command) => {
   const subscribed = new Set(
     subscribedOnly || returns?.subscribed ? await ctx.store.listSubscriptions(accountId(ctx)) : [],
   );
-  const names = subscribedOnly ? [...subscribed] : mailboxes.map((m) => m.name);
-  for (const name of names.sort()) {
+  const names = new Set(subscribedOnly ? subscribed : mailboxes.map((m) => m.name));
+  // RFC 5258 §3.5: with RECURSIVEMATCH, a superior whose inferior matched the selection is listed
+  // with CHILDINFO even though it does not match itself.
+  const parents = new Set<string>();
+  if (recursive && subscribedOnly) {
+    for (const name of subscribed) {
+      const parts = name.split(d);
+      for (let i = 1; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join(d);
+        if (!subscribed.has(parent)) parents.add(parent);
+      }
+    }
+  }
+  for (const name of [...names, ...parents].sort()) {
     if (!matchers.some((m) => m(name))) continue;
     const info = byName.get(name);
     if (specialOnly && info?.specialUse === undefined) continue;
@@ -121,7 +139,12 @@ export const list: Handler<CommandOf<'LIST'>> = async (ctx, command) => {
       if (info.specialUse !== undefined) attributes.push(info.specialUse);
     }
     if (subscribed.has(name)) attributes.push('\\Subscribed');
-    ctx.send({ type: 'list', attributes, delimiter: d, mailbox: ctx.encodeName(name) });
+    const mailbox = ctx.encodeName(name);
+    if (parents.has(name) && !names.has(name)) {
+      ctx.send({ type: 'list', attributes, delimiter: d, mailbox, childInfo: ['SUBSCRIBED'] });
+    } else {
+      ctx.send({ type: 'list', attributes, delimiter: d, mailbox });
+    }
     if (returns?.status !== undefined && info !== undefined) sendStatus(ctx, info, returns.status);
   }
   done(ctx, command);

@@ -44,7 +44,8 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
     if (ok) matched.push(meta.uid);
   }
   const ids = command.uid ? matched : matched.map((u) => view.msnOf(u)!).sort((a, b) => a - b);
-  const returns = command.returns;
+  // RFC 9051 §6.4.4: IMAP4rev2 answers SEARCH with ESEARCH (`* SEARCH` is for IMAP4rev1 only).
+  const returns = command.returns ?? (ctx.rev2 ? [] : undefined);
   if (returns === undefined) {
     ctx.send({ type: 'search', ids });
   } else {
