@@ -219,9 +219,13 @@ describe('PROXY protocol', () => {
 
   it('takes the client address from a v2 header sent in pieces', async () => {
     const info = deferred<NodeTransport['info']>();
+    const tlvs = deferred<unknown>();
     const server = await start({
       proxyProtocol: { trusted: ['127.0.0.0/8'] },
-      onConnection: (transport) => info.resolve(transport.info),
+      onConnection: (transport) => {
+        info.resolve(transport.info);
+        tlvs.resolve(transport.proxyHeader?.tlvs);
+      },
     });
     const header = formatProxyHeader({
       version: 2,
@@ -241,6 +245,7 @@ describe('PROXY protocol', () => {
       remotePort: 5555,
       proxied: true,
     });
+    expect(await tlvs.promise).toEqual([{ type: 0x04, value: new Uint8Array(3) }]);
   });
 
   it('uses the real addresses for a v2 LOCAL header (proxy health check)', async () => {

@@ -158,6 +158,7 @@ export async function listen(options: ListenOptions): Promise<MailwireServer> {
       tls: options.implicitTls ? undefined : tlsConfig,
       idleTimeoutMs,
       proxied: proxied ? { remoteAddress: proxied.address, remotePort: proxied.port } : undefined,
+      proxyHeader: header,
     });
     connection.transport = transport;
     if (closing) {

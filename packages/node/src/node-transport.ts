@@ -42,6 +42,7 @@ import {
   type Transport,
   UsageError,
 } from '@mailwire/core';
+import type { ProxyHeader } from './proxy-protocol.js';
 import { createTlsConfig, type TlsConfig, type TlsOptions } from './tls-config.js';
 
 export interface NodeTransportOptions {
@@ -58,6 +59,8 @@ export interface NodeTransportOptions {
   readonly readAheadBytes?: number | undefined;
   /** Addresses from a PROXY protocol header, reported in `info` with `proxied: true`. */
   readonly proxied?: { readonly remoteAddress: string; readonly remotePort: number } | undefined;
+  /** The whole PROXY header (TLVs included), exposed as `transport.proxyHeader`. */
+  readonly proxyHeader?: ProxyHeader | undefined;
 }
 
 const TIMEOUT: ReadResult = { type: 'timeout' };
@@ -147,6 +150,8 @@ export class NodeTransport implements Transport {
   private discardedBytes = 0;
   private readonly closeWaiters = new Set<() => void>();
   private failure: Error | undefined;
+  /** The PROXY protocol header the connection started with, if the listener expects one. */
+  readonly proxyHeader: ProxyHeader | undefined;
 
   constructor(socket: net.Socket, options: NodeTransportOptions = {}) {
     this.carrier = socket;
@@ -155,6 +160,7 @@ export class NodeTransport implements Transport {
     this.idleMs = options.idleTimeoutMs ?? 0;
     this.lingerMs = options.lingerMs ?? 5000;
     this.readAhead = options.readAheadBytes ?? 64 * 1024;
+    this.proxyHeader = options.proxyHeader;
     const secure = socket instanceof tls.TLSSocket && socket.encrypted;
     this.currentInfo = {
       localAddress: plainAddress(socket.localAddress),
