@@ -50,3 +50,4 @@ export {
 } from './transfer.js';
 export { createTextDecoder, decodeText, isKnownCharset, type TextStreamDecoder } from './charset.js';
 export { fromLatin1 as binaryToBytes, latin1 as bytesToBinary } from './bytes.js';
+export { BodyTextExtractor, textParts } from './body-text.js';
