@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { type MailwireServer, listen } from '@mailwire/node';
+import { createSelfSignedCertificate, type MailwireServer, listen } from '@mailwire/node';
 import type { MailStore } from '@mailwire/store';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,5 +173,43 @@ describe('end to end over TCP', () => {
       lock.release();
     }
     await client.logout();
+  });
+
+  it('upgrades with STARTTLS for imaplib, refusing LOGIN before it', async () => {
+    if (!(await available('python3'))) return;
+    const tlsServer = await listen({
+      port: 0,
+      host: '127.0.0.1',
+      tls: createSelfSignedCertificate(),
+      onConnection: (transport) => serve(transport, { store }),
+    });
+    try {
+      const script = `
+import imaplib, ssl, sys, json
+M = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+out = {'before': list(M.capabilities)}
+try:
+    M.login('alice@example.com', 'secret')
+    out['plain'] = 'accepted'
+except imaplib.IMAP4.error as e:
+    out['plain'] = 'refused'
+M.starttls(ssl._create_unverified_context())
+out['after'] = list(M.capabilities)
+out['login'] = M.login('alice@example.com', 'secret')[0]
+M.logout()
+print(json.dumps(out))
+`;
+      const result = await run('python3', ['-c', script, String(tlsServer.port)]);
+      expect(result.stderr).toBe('');
+      const out = JSON.parse(result.stdout);
+      expect(out.before).toContain('STARTTLS');
+      expect(out.before).toContain('LOGINDISABLED');
+      expect(out.plain).toBe('refused');
+      expect(out.after).not.toContain('STARTTLS');
+      expect(out.after).toContain('AUTH=PLAIN');
+      expect(out.login).toBe('OK');
+    } finally {
+      await tlsServer.close({ graceMs: 0 });
+    }
   });
 });
