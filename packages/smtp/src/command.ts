@@ -7,7 +7,7 @@
  * inside a transaction, may this address be UTF-8) is the session's business.
  */
 
-import { decodeUtf8, utf8 } from '@mailwire/core';
+import { decodeUtf8, isAscii, latin1, utf8 } from '@mailwire/core';
 import {
   formatMailbox,
   hasInvisible,
@@ -87,7 +87,7 @@ const syntax = (verb: string, text: string) => fail(verb, 'ERR_SMTP_SYNTAX', rep
 
 /** Parses one command line (bytes without the CRLF). Never throws. */
 export function parseCommand(line: Uint8Array): CommandParseResult {
-  const text = decodeUtf8(line);
+  const text = isAscii(line) ? latin1(line) : decodeUtf8(line);
   if (text === undefined)
     return fail(undefined, 'ERR_SMTP_BAD_ENCODING', reply(500, '5.5.2', 'Invalid UTF-8'));
   return parseCommandText(text);

@@ -123,7 +123,19 @@ export class DataDecoder {
           lineLength = 0;
           state = MID;
           continue;
-        case MID:
+        case MID: {
+          // Fast path: skip ordinary octets up to the next CR or LF in a tight loop.
+          if (b !== CR && b !== LF) {
+            let j = i + 1;
+            while (j < n) {
+              const c = chunk[j]!;
+              if (c === CR || c === LF) break;
+              j++;
+            }
+            lineLength += j - i;
+            i = j;
+            continue;
+          }
           if (b === CR) state = AFTER_CR;
           else if (b === LF) {
             this.bareLf++;
@@ -138,6 +150,7 @@ export class DataDecoder {
           } else lineLength++;
           i++;
           continue;
+        }
         default:
           // AFTER_CR
           if (b === LF) {

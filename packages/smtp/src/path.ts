@@ -44,8 +44,30 @@ export function parseMailbox(text: string): SmtpMailbox | undefined {
   return result.value;
 }
 
+/**
+ * The everyday path `<dot-atom@ldh.domain>` in ASCII, recognised without the full parser. Labels
+ * with hyphens in positions 3–4 (A-labels) and all-numeric last labels go the long way.
+ */
+const SIMPLE_PATH =
+  /^<([A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)>$/;
+
+function simplePath(text: string): SmtpMailbox | undefined {
+  if (text.length > 258) return undefined;
+  const match = SIMPLE_PATH.exec(text);
+  if (!match) return undefined;
+  const localPart = match[1]!;
+  const domain = match[2]!;
+  if (localPart.length > 64 || domain.length > 255 || text.length - 2 > 256) return undefined;
+  const labels = domain.split('.');
+  if (!/[A-Za-z]/.test(labels[labels.length - 1]!) || labels.some((l) => l.slice(2, 4) === '--'))
+    return undefined;
+  return { localPart, domain, domainType: 'name', utf8: false };
+}
+
 /** Parses a `Path` (`<…>`; a source route is accepted and dropped, RFC 5321 §4.1.2, Appendix C). */
 export function parsePath(text: string): SmtpMailbox | undefined {
+  const simple = simplePath(text);
+  if (simple) return simple;
   const result = coreParsePath(text, { smtputf8: true });
   if (!result.ok || result.value.type !== 'mailbox') return undefined;
   const mailbox = result.value.mailbox;

@@ -124,6 +124,14 @@ export interface SmtpServerOptions {
 }
 
 const MIB = 1024 * 1024;
+const OK = reply(250, '2.0.0', 'OK');
+const MAIL_OK = reply(250, '2.1.0', 'OK');
+const RCPT_OK = reply(250, '2.1.5', 'OK');
+const START_DATA = reply(354, undefined, 'End data with <CR><LF>.<CR><LF>');
+const ACCEPTED = reply(250, '2.0.0', 'OK: message accepted');
+/** The replies of every transaction, serialized once. */
+const HOT = new Set<SmtpReply>([OK, MAIL_OK, RCPT_OK, START_DATA, ACCEPTED]);
+const WIRE = new Map<SmtpReply, Uint8Array>();
 const BYE = (host: string) => `${host} closing connection`;
 
 interface Transaction {
@@ -414,7 +422,12 @@ export class SmtpServerSession {
   }
 
   private send(r: SmtpReply): void {
-    this.out.push(serializeReply(r));
+    let bytes = WIRE.get(r);
+    if (bytes === undefined) {
+      bytes = serializeReply(r);
+      if (HOT.has(r)) WIRE.set(r, bytes);
+    }
+    this.out.push(bytes);
   }
 
   private emit(event: SmtpServerEvent): void {
@@ -481,15 +494,6 @@ export class SmtpServerSession {
       );
       return;
     }
-    const text = latin1(frame.bytes);
-    if (
-      /^[A-Z]+ \S+ HTTP\/\d/i.test(text) &&
-      /^(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|PATCH|TRACE) /i.test(text)
-    ) {
-      this.error('ERR_SMTP_HTTP_REQUEST', 'HTTP request line', undefined, false);
-      this.finish('http', reply(421, '4.7.0', `${this.options.hostname} This is an SMTP server, not HTTP`));
-      return;
-    }
     if (frame.bareCr) {
       this.error(
         'ERR_SMTP_BARE_LINE_ENDING',
@@ -511,6 +515,11 @@ export class SmtpServerSession {
       }
     }
     const parsed = parseCommand(frame.bytes);
+    if (!parsed.ok && parsed.code === 'ERR_SMTP_UNKNOWN_COMMAND' && isHttpRequest(frame.bytes)) {
+      this.error('ERR_SMTP_HTTP_REQUEST', 'HTTP request line', undefined, false);
+      this.finish('http', reply(421, '4.7.0', `${this.options.hostname} This is an SMTP server, not HTTP`));
+      return;
+    }
     if (!parsed.ok) {
       // A syntactically bad BDAT still announces octets we cannot count: the error is the reply.
       this.error(
@@ -560,10 +569,10 @@ export class SmtpServerSession {
         return;
       case 'RSET':
         this.resetTransaction();
-        this.send(reply(250, '2.0.0', 'OK'));
+        this.send(OK);
         return;
       case 'NOOP':
-        this.send(reply(250, '2.0.0', 'OK'));
+        this.send(OK);
         return;
       case 'HELP':
         this.send(reply(214, '2.0.0', 'See RFC 5321'));
@@ -782,7 +791,7 @@ export class SmtpServerSession {
       () => {
         this.transaction = { from, params, recipients: [], rcptAttempts: 0, bdat: false };
         this.current = 'mail';
-        this.send(reply(250, '2.1.0', 'OK'));
+        this.send(MAIL_OK);
       },
       (r) => this.send(r),
     );
@@ -848,7 +857,7 @@ export class SmtpServerSession {
       () => {
         transaction.recipients.push(to);
         this.current = 'rcpt';
-        this.send(reply(250, '2.1.5', 'OK'));
+        this.send(RCPT_OK);
       },
       (r) => this.send(r),
     );
@@ -891,7 +900,7 @@ export class SmtpServerSession {
     });
     this.startMessage();
     this.current = 'data';
-    this.send(reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'));
+    this.send(START_DATA);
     this.emit({ type: 'dataStart', mode: 'DATA' });
     this.reader.expect(Number.MAX_SAFE_INTEGER);
   }
@@ -991,11 +1000,9 @@ export class SmtpServerSession {
       accept: (text?: string) =>
         gate.settle(() => {
           this.replyPerRecipient((i) =>
-            reply(
-              250,
-              '2.0.0',
-              text ?? (lmtp ? `<${formatMailbox(recipients[i]!)}> delivered` : 'OK: message accepted'),
-            ),
+            text === undefined && !lmtp
+              ? ACCEPTED
+              : reply(250, '2.0.0', text ?? `<${formatMailbox(recipients[i]!)}> delivered`),
           );
           done();
         }),
@@ -1293,4 +1300,11 @@ function checkReject(code: number, enhanced: string | undefined): void {
     throw new UsageError('ERR_INVALID_STATE', `reject() needs a 4xx or 5xx code, got ${code}`);
   if (enhanced !== undefined && enhanced[0] !== String(code)[0])
     throw new UsageError('ERR_INVALID_STATE', `enhanced code ${enhanced} does not match ${code}`);
+}
+
+/** An HTTP request line (cross-protocol attack or a confused client). */
+function isHttpRequest(line: Uint8Array): boolean {
+  return /^(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|PATCH|TRACE) \S+ HTTP\/\d/i.test(
+    latin1(line.subarray(0, 200)),
+  );
 }
