@@ -11,15 +11,16 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScryptHasher, createSqliteStore, type SqliteStoreOptions } from '../src/index.js';
+import { createScryptHasher } from '@mailwire/store/node';
+import { createSqliteStore, type SqliteStoreOptions } from '../src/index.js';
 
 const appends = Number(process.argv[2] ?? 10_000);
 const flagsMessages = Number(process.argv[3] ?? 100_000);
-const hasher = createScryptHasher({ scrypt: { N: 1024, r: 8, p: 1 } });
+const hasher = createScryptHasher({ cost: 1024 });
 
 function message(i: number, size = 10 * 1024): Uint8Array {
   const head = `From: a@example.com\r\nTo: b@example.com\r\nSubject: bench ${i}\r\nMessage-ID: <${i}@bench>\r\n\r\n`;
-  const body = 'x'.repeat(76) + '\r\n';
+  const body = `${'x'.repeat(76)}\r\n`;
   let text = head;
   while (text.length < size) text += body;
   return new TextEncoder().encode(text.slice(0, size));

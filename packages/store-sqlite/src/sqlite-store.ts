@@ -83,7 +83,7 @@ import {
 import { UsageError } from '@mailwire/core';
 import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
-import { createScryptHasher, decodeScram, encodeScram } from './credentials.js';
+import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { DELETED, prepareDatabase } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -106,7 +106,10 @@ export interface SqliteStoreOptions {
   readonly maxKeywords?: number;
   /** Expunge records kept per mailbox for `changesSince()` (default 10,000). */
   readonly expungeHistory?: number;
-  /** Password hashing (default: scrypt N=16384,r=8,p=1 and SCRAM-SHA-256 with 4096 iterations). */
+  /**
+   * Password hashing (default: `createScryptHasher` of `@mailwire/store/node` with N=16384, r=8,
+   * p=1, and SCRAM-SHA-256 keys with 4096 iterations).
+   */
   readonly hasher?: PasswordHasher;
   /**
    * Crash recovery at open: `'safe'` (default) removes temp files of dead processes and settles
@@ -259,7 +262,7 @@ export class SqliteStore implements MailStore {
       this.#db.close();
       throw backend(error);
     }
-    this.#hasher = options.hasher ?? createScryptHasher();
+    this.#hasher = options.hasher ?? defaultHasher();
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
     this.#maxKeywords = options.maxKeywords;
     this.limits =

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScryptHasher } from '../src/credentials.js';
+import { createScryptHasher } from '@mailwire/store/node';
 import { createSqliteStore, type SqliteStoreOptions } from '../src/sqlite-store.js';
 
 /** Cheap scrypt so tests stay fast; production uses N=16384. */
-export const testHasher = createScryptHasher({ scrypt: { N: 1024, r: 8, p: 1 }, scramIterations: 4096 });
+export const testHasher = createScryptHasher({ cost: 1024 });
 
 const dirs: string[] = [];
 
