@@ -570,7 +570,8 @@ class MemoryStore implements MailStore {
     const mailbox = this.mailboxByName(accountId, name);
     // RFC 9051 §6.3.5: it is an error to attempt to delete INBOX.
     if (mailbox.name === INBOX) throw new NotAllowedError('INBOX cannot be deleted');
-    // RFC 9051 §6.3.5: inferior names are not removed; subscriptions are left as they are.
+    // RFC 9051 §6.3.5: inferior names are not removed. RFC 9051 §6.3.7: the server MUST NOT
+    // unilaterally remove a name from the subscription list, so subscriptions stay.
     this.dropMailbox(mailbox);
   }
 
