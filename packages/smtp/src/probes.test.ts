@@ -340,3 +340,70 @@ describe('LMTP DATA without recipients', () => {
     expect(output).toMatch(/503 5.5.1 No valid recipients\r\n$/);
   });
 });
+
+describe('AUTH SCRAM-SHA-256 and limits', () => {
+  it('sends the server signature in a last 334 and answers 235 after the empty line (RFC 4954 §4)', async () => {
+    const { createHash, createHmac, pbkdf2Sync } = await import('node:crypto');
+    const { deriveScramKeys } = await import('@mailwire/core');
+    const salt = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const keys = deriveScramKeys('pencil', salt, 4096);
+    const session = new SmtpServerSession({
+      hostname: 'mx.example',
+      auth: { mechanisms: ['SCRAM-SHA-256'], allowInsecure: true },
+    });
+    const out: string[] = [];
+    const pump = () => {
+      for (let e = session.next(); e; e = session.next()) {
+        if (e.type === 'auth') e.decision.accept({ scramKeys: keys });
+        else if ('decision' in e) e.decision.accept();
+      }
+      for (let b = session.output(); b; b = session.output())
+        out.push(...latin1(b).split('\r\n').filter(Boolean));
+    };
+    pump();
+    const clientFirstBare = 'n=user,r=clientnonce123';
+    session.receive(utf8(`EHLO c\r\nAUTH SCRAM-SHA-256 ${btoa(`n,,${clientFirstBare}`)}\r\n`));
+    pump();
+    const serverFirst = atob(out.at(-1)!.slice(4));
+    expect(serverFirst).toMatch(/^r=clientnonce123.+,s=AQIDBAUGBwg=,i=4096$/);
+    const nonce = /r=([^,]+)/.exec(serverFirst)![1]!;
+    const finalWithoutProof = `c=biws,r=${nonce}`;
+    const salted = pbkdf2Sync('pencil', salt, 4096, 32, 'sha256');
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+    const storedKey = createHash('sha256').update(clientKey).digest();
+    const authMessage = `${clientFirstBare},${serverFirst},${finalWithoutProof}`;
+    const signature = createHmac('sha256', storedKey).update(authMessage).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!)).toString('base64');
+    session.receive(utf8(`${btoa(`${finalWithoutProof},p=${proof}`)}\r\n`));
+    pump();
+    const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+    const expected = createHmac('sha256', serverKey).update(authMessage).digest('base64');
+    expect(out.at(-1)).toBe(`334 ${btoa(`v=${expected}`)}`);
+    session.receive(utf8('\r\n'));
+    pump();
+    expect(out.at(-1)).toBe('235 2.7.0 Authentication successful');
+    expect(session.authenticatedUser).toBe('user');
+  });
+
+  it('answers an AUTH line over 12288 octets with 500 5.5.6', () => {
+    const { output } = run({ hostname: 'h', auth: { mechanisms: ['LOGIN'], allowInsecure: true } }, [
+      'EHLO c\r\nAUTH LOGIN\r\n',
+      `${'A'.repeat(13000)}\r\nNOOP\r\n`,
+    ]);
+    expect(output).toMatch(/500 5.5.6 Authentication Exchange line is too long\r\n250 2.0.0 OK\r\n$/);
+  });
+
+  it('closes after too many commands before AUTH when AUTH is required', () => {
+    const { output, events } = run(
+      {
+        hostname: 'h',
+        auth: { mechanisms: ['PLAIN'], allowInsecure: true, required: true },
+        maxUnauthenticatedCommands: 3,
+      },
+      ['NOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n'],
+    );
+    expect(output.match(/250 2.0.0 OK/g)).toHaveLength(3);
+    expect(output).toMatch(/421 4.7.0 h Too many commands before authentication\r\n$/);
+    expect(events.at(-1)).toEqual({ type: 'closed', reason: 'errors' });
+  });
+});
