@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MailboxChange } from '@mailwire/store';
@@ -149,6 +150,32 @@ describe('SqliteStore', () => {
     const keys = await store.accounts.scramKeys('ann@example.com');
     expect(keys?.iterations).toBe(4096);
     expect(keys?.storedKey.byteLength).toBe(32);
+    await store.close();
+  });
+
+  it('shares POP3 maildrop locks between instances on the same directory in one process', async () => {
+    const { dir, store, account } = await setup();
+    const peer = openStore(dir);
+    const lock = await store.lockMaildrop(account.id);
+    await expect(peer.lockMaildrop(account.id, 'inbox')).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' });
+    await lock.release();
+    const second = await peer.lockMaildrop(account.id);
+    await second.release();
+    await peer.close();
+    await store.close();
+  });
+
+  it('writes an online backup of the database that opens on its own', async () => {
+    const { dir, store, inbox } = await setup();
+    await store.append(inbox.id, bytes('Subject: b\r\n\r\nbackup\r\n'), { internalDate: 5 });
+    store.checkpoint();
+    const file = join(dir, 'backup.db');
+    await store.backup(file);
+    const copy = new Database(file, { readonly: true });
+    expect(copy.prepare('SELECT messages FROM mailboxes WHERE id = ?').get(Number(inbox.id))).toEqual({
+      messages: 1,
+    });
+    copy.close();
     await store.close();
   });
 });
