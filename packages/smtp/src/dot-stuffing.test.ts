@@ -55,7 +55,7 @@ describe('DataDecoder', () => {
 
   it('counts lines longer than 998 octets', () => {
     const decoder = new DataDecoder();
-    decoder.push(utf8(`${'a'.repeat(998)}\r\n${'b'.repeat(999)}\r\n.\r\n`));
+    decoder.push(utf8(`${'a'.repeat(998)}\r\n.${'.'.repeat(998)}\r\n${'b'.repeat(999)}\r\n.\r\n`));
     expect(decoder.longLines).toBe(1);
   });
 });

@@ -94,7 +94,8 @@ export class DataDecoder {
             // The leading dot is either stuffing (dropped) or the terminator: never data.
             emit(chunk.subarray(start, i));
             start = i + 1;
-            lineLength = 1;
+            // RFC 5321 §4.5.3.1.6: the dot duplicated for transparency does not count.
+            lineLength = 0;
             state = AFTER_DOT;
             i++;
             continue;
