@@ -83,6 +83,8 @@ describe('IMAP session', () => {
     c.write(`b APPEND INBOX {200+}\r\n${'x'.repeat(200)}\r\n`);
     expect(await c.until(/b NO[^\n]*\r\n/)).toMatch(/b NO \[TOOBIG\]/);
     expect(await c.command('c NOOP')).toMatch(/c OK/);
+    c.write('u APPEND INBOX UTF8 (~{12+}\r\nSubject: x\r\n)\r\n');
+    expect(await c.until(/u (OK|NO|BAD)[^\n]*\r\n/)).toMatch(/u OK \[APPENDUID/);
     await c.close();
   });
 
@@ -245,6 +247,7 @@ describe('IMAP session', () => {
     const store = await makeStore();
     const c = await loggedIn(store);
     expect(await c.command('s SELECT INBOX')).toContain('* 0 EXISTS');
+    expect(await c.command('f FETCH 1:* (FLAGS)')).toMatch(/^f OK/);
     c.write('i IDLE\r\n');
     await c.until(/\+ idling\r\n/);
     await new Promise((r) => setTimeout(r, 100));

@@ -137,6 +137,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
           flags: fc.array(flag, { maxLength: 3 }),
           data: fc.uint8Array({ maxLength: 40 }),
           binary: fc.boolean(),
+          utf8: fc.constant(true),
         },
         { requiredKeys: ['flags', 'data', 'binary'] },
       ),

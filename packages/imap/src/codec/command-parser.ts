@@ -274,8 +274,13 @@ function parseAppend(r: TokenReader, tag: string): Command {
       date = r.dateTime();
       r.sp();
     }
+    // RFC 6855 §4: UTF8 (literal8) carries a message with UTF-8 headers.
+    const utf8 = r.maybeWord('UTF8 (');
     const { bytes, binary } = r.literal(true);
-    messages.push(date === undefined ? { flags, data: bytes, binary } : { flags, date, data: bytes, binary });
+    if (utf8) r.expectByte(0x29, ')');
+    const message: AppendMessage =
+      date === undefined ? { flags, data: bytes, binary } : { flags, date, data: bytes, binary };
+    messages.push(utf8 ? { ...message, utf8: true } : message);
   }
   if (messages.length === 0) r.fail('expected a message');
   return { tag, name: 'APPEND', mailbox, messages };

@@ -71,7 +71,9 @@ export function serializeCommand(command: Command, options: { literal?: LiteralM
         w.text(' ');
         if (message.flags.length > 0) w.text(`(${message.flags.join(' ')}) `);
         if (message.date !== undefined) w.dateTime(message.date).text(' ');
+        if (message.utf8 === true) w.text('UTF8 (');
         w.literal(message.data, message.binary);
+        if (message.utf8 === true) w.text(')');
       }
       break;
     case 'SEARCH':

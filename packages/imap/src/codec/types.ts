@@ -118,6 +118,8 @@ export interface AppendMessage {
   readonly data: Uint8Array;
   /** Sent as literal8 (`~{n}`, RFC 3516): may contain NUL. */
   readonly binary: boolean;
+  /** Sent as `UTF8 (~{n})` (RFC 6855 §4): a message with UTF-8 headers. */
+  readonly utf8?: boolean;
 }
 
 export interface ListReturn {

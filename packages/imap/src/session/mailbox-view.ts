@@ -89,6 +89,8 @@ export class MailboxView {
     } else {
       const max = this.uids.length;
       for (const [a, b] of set) {
+        // `*` in an empty mailbox names no message (many clients send FETCH 1:* blindly).
+        if (max === 0 && (a === '*' || b === '*')) continue;
         const x = a === '*' ? max : a;
         const y = b === '*' ? max : b;
         if (x > max || y > max || x === 0 || y === 0) return undefined;
