@@ -84,7 +84,6 @@ function ask(ns: Nameserver, query: StubQuery, timeoutMs: number): Promise<StubR
     };
     socket.on('error', (error) => {
       query.close();
-      query.lastIgnored = error.message;
       finish();
     });
     socket.on('message', (message, remote) => {
