@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { ConnectionInfo } from '@mailwire/core';
 import { listen, type MailwireServer, type NodeTransport } from '@mailwire/node';
+import { serve as serveImap } from '@mailwire/imap';
 import { serve as servePop3 } from '@mailwire/pop3';
 import {
   buildReceivedHeader,
@@ -301,6 +302,38 @@ export async function startServer(
   const busyPop3 = '-ERR [SYS/TEMP] too many connections\r\n';
   await open('pop3', 'pop3', config.ports.pop3, false, pop3(false), busyPop3);
   await open('pop3s', 'pop3', config.ports.pop3s, true, pop3(true), busyPop3);
+
+  const imap = (implicit: boolean) => (t: NodeTransport) => {
+    connections({ protocol: 'imap' });
+    const ip = t.info.remoteAddress;
+    return serveImap(t, {
+      store,
+      hostname: config.hostname,
+      starttls: !implicit,
+      allowInsecureAuth: config.allowInsecureAuth,
+      saslMechanisms: ['PLAIN', 'LOGIN', 'SCRAM-SHA-256'],
+      appendLimit: config.limits.maxMessageSize,
+      onLogin: async (username, password) => {
+        const result = await checker.check({ mechanism: 'USER', username, password, authzid: '' }, ip);
+        if (result.ok) return result.account;
+        authFailures({ protocol: 'imap' });
+        return undefined;
+      },
+      onAuthenticate: async (credentials) => {
+        const result = await checker.check(credentials, ip);
+        if (result.ok && result.account) {
+          return result.scramKeys
+            ? { account: result.account, scramKeys: result.scramKeys }
+            : { account: result.account };
+        }
+        authFailures({ protocol: 'imap' });
+        return undefined;
+      },
+    });
+  };
+  const busyImap = '* BYE [UNAVAILABLE] Too many connections\r\n';
+  await open('imap', 'imap', config.ports.imap, false, imap(false), busyImap);
+  await open('imaps', 'imap', config.ports.imaps, true, imap(true), busyImap);
 
   const ports: Record<string, number> = {};
   for (const { role, server } of servers) ports[role] = server.port;

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import type { MailStore } from '@mailwire/store';
 import { createMemoryStore } from '@mailwire/store';
-import { createScryptHasher, createSqliteStore } from '@mailwire/store-sqlite';
+import { createScryptHasher } from '@mailwire/store/node';
+import { createSqliteStore } from '@mailwire/store-sqlite';
 import { type Config, ConfigError } from './config.js';
 
 export async function openStore(config: Config): Promise<MailStore> {

@@ -9,7 +9,11 @@ import { openStore } from '../src/store.js';
 let dataDir: string;
 let env: Record<string, string>;
 let printed: string[];
-const cli = (...args: string[]) => runCli(args, env, (line) => printed.push(line));
+const cli = (...args: string[]) =>
+  runCli(args, env, (line) => {
+    printed.push(line);
+    return true;
+  });
 
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'mailwire-cli-'));
