@@ -1,7 +1,7 @@
 /** Named security probes: exact bytes in, exact replies and events out. */
 import { latin1, utf8 } from '@mailwire/core';
 import { describe, expect, it } from 'vitest';
-import { acceptAll, type Handler, run, types } from '../test/transcript.js';
+import { acceptAll, type Handler, run, types } from './testing/index.js';
 import type { SmtpServerEvent } from './server-events.js';
 import { SmtpServerSession, type SmtpServerOptions } from './server-session.js';
 

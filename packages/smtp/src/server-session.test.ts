@@ -1,6 +1,6 @@
 import { latin1, UsageError, utf8 } from '@mailwire/core';
 import { describe, expect, it } from 'vitest';
-import { acceptAll, type Handler, run, runSplit, runTranscript, types } from '../test/transcript.js';
+import { acceptAll, type Handler, run, runSplit, runTranscript, types } from './testing/index.js';
 import type { SmtpServerEvent } from './server-events.js';
 import { SmtpServerSession, type SmtpServerOptions } from './server-session.js';
 

@@ -1,8 +1,18 @@
-/** Transcript helpers for session tests: `C:` lines are what the client sends, `S:` what the server must answer. */
+/**
+ * Test helpers (`@mailwire/smtp/testing`): run `C:`/`S:` transcripts through an
+ * `SmtpServerSession` without a network.
+ *
+ * @example
+ * const { output, expected } = runTranscript({ hostname: 'mx.example' }, `
+ *   S: 220 mx.example ESMTP
+ *   C: NOOP
+ *   S: 250 2.0.0 OK`);
+ * // output === expected
+ */
 
 import { latin1, utf8 } from '@mailwire/core';
-import { SmtpServerSession, type SmtpServerOptions } from '../src/server-session.js';
-import type { SmtpServerEvent } from '../src/server-events.js';
+import { SmtpServerSession, type SmtpServerOptions } from '../server-session.js';
+import type { SmtpServerEvent } from '../server-events.js';
 
 export type Handler = (event: SmtpServerEvent, session: SmtpServerSession) => void;
 
