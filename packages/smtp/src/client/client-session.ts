@@ -176,6 +176,11 @@ export class SmtpClientSession {
     return this.ext;
   }
 
+  /** Why the connection became unusable before a transaction could start (greeting, EHLO, TLS, AUTH). */
+  get failure(): { readonly reply: SmtpReply; readonly stage: SmtpClientStage } | undefined {
+    return this.fatal;
+  }
+
   get isSecure(): boolean {
     return this.secure;
   }

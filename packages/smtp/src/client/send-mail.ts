@@ -57,7 +57,6 @@ export class SmtpClient {
   readonly session: SmtpClientSession;
   private readonly transport: Transport;
   private readonly options: SmtpClientDriverOptions;
-  private pending: SmtpClientEvent[] = [];
   private ended = false;
 
   constructor(transport: Transport, options: SmtpClientDriverOptions) {
@@ -75,7 +74,10 @@ export class SmtpClient {
   async connect(): Promise<{ ok: true; extensions: ReadonlyMap<string, string> } | { ok: false; result: TransactionResult }> {
     for (;;) {
       const event = await this.nextEvent();
-      if (event === undefined) return { ok: false, result: lost() };
+      if (event === undefined) {
+        const failure = this.session.failure;
+        return { ok: false, result: failure ? { recipients: [], reply: failure.reply } : lost() };
+      }
       if (event.type === 'ready') return { ok: true, extensions: event.extensions };
       if (event.type === 'result') return { ok: false, result: event.result };
     }
@@ -83,7 +85,7 @@ export class SmtpClient {
 
   /** Sends one message on this connection. Never throws for server or network failures. */
   async send(envelope: SmtpClientEnvelope, message: MessageSource): Promise<TransactionResult> {
-    if (this.ended) return failAll(envelope, lost().reply);
+    if (this.ended || this.session.state === 'closed') return failAll(envelope, this.session.failure?.reply ?? lost().reply);
     this.session.send(envelope);
     for (;;) {
       const event = await this.nextEvent();
@@ -131,7 +133,7 @@ export class SmtpClient {
   /** The next event; reads from the transport when the session has none. */
   private async nextEvent(): Promise<SmtpClientEvent | undefined> {
     for (;;) {
-      const event = this.pending.shift() ?? this.session.next();
+      const event = this.session.next();
       if (event) {
         this.options.onEvent?.(event);
         if (event.type === 'closed') {
@@ -152,11 +154,6 @@ export class SmtpClient {
       }
       if (this.ended) return undefined;
       await this.flush();
-      const event2 = this.session.next();
-      if (event2) {
-        this.pending.push(event2);
-        continue;
-      }
       if (hasIdle(this.transport)) this.transport.setIdleTimeout(this.session.timeoutMs);
       const r = await this.transport.read();
       if (r.type === 'data') this.session.receive(r.bytes);
