@@ -257,6 +257,20 @@ describe('StubQuery', () => {
     }
   });
 
+  it('FORMERR without OPT to an EDNS query sets ednsRefused (RFC 6891 §7)', () => {
+    const plain = new StubQuery({ name: 'example.com', type: 'MX', id: 3 });
+    plain.receiveDatagram(response(plain, { rcode: 1 }));
+    expect(plain.ednsRefused).toBe(true);
+    const withOpt = new StubQuery({ name: 'example.com', type: 'MX', id: 3 });
+    withOpt.receiveDatagram(
+      response(withOpt, { rcode: 1, edns: { udpSize: 1232, version: 0, dnssecOk: false, options: [] } }),
+    );
+    expect(withOpt.ednsRefused).toBe(false);
+    const noEdns = new StubQuery({ name: 'example.com', type: 'MX', id: 3, edns: false });
+    noEdns.receiveDatagram(response(noEdns, { rcode: 1 }));
+    expect(noEdns.ednsRefused).toBe(false);
+  });
+
   it('timeout() and close() end the query as temporary failures; later input is ignored', () => {
     const query = new StubQuery({ name: 'example.com', type: 'MX', id: 3 });
     expect(query.timeout()).toBe('done');

@@ -84,6 +84,12 @@ export class StubQuery {
   readonly type: number;
   /** Why the last input was ignored (for logs). */
   lastIgnored: string | undefined;
+  /**
+   * The server answered FORMERR without an OPT record to our EDNS query: it does not speak EDNS
+   * (RFC 6891 §7), and the driver may ask again without it.
+   */
+  ednsRefused = false;
+  private readonly sentEdns: boolean;
   private current: StubState = 'udp';
   private outcome: StubResult | undefined;
   private readonly request: Uint8Array;
@@ -99,6 +105,7 @@ export class StubQuery {
     this.name = options.name;
     this.type = recordTypeCode(options.type);
     this.maxChain = options.maxCnameChain ?? DEFAULT_MAX_CNAME_CHAIN;
+    this.sentEdns = options.edns !== false;
     this.request = encodeMessage(
       queryMessage({ id: this.id, name: this.name, type: this.type, edns: options.edns ?? {} }),
     );
@@ -157,10 +164,12 @@ export class StubQuery {
     return this.finish(temporary('timeout', `no answer over ${this.current.toUpperCase()}`));
   }
 
-  /** The transport failed or the TCP peer closed before a whole answer. */
-  close(): StubStep {
+  /** The transport failed or the TCP peer closed before a whole answer; `detail` is for logs. */
+  close(detail?: string): StubStep {
     if (this.current === 'done') return 'done';
-    return this.finish(temporary('network', `connection closed during ${this.current.toUpperCase()}`));
+    return this.finish(
+      temporary('network', detail ?? `connection closed during ${this.current.toUpperCase()}`),
+    );
   }
 
   private ignore(reason: string): StubStep {
@@ -198,6 +207,7 @@ export class StubQuery {
       case Rcode.REFUSED:
         return temporary('refused', 'REFUSED');
       case Rcode.FORMERR:
+        this.ednsRefused = this.sentEdns && message.edns === undefined;
         return temporary('formerr', 'FORMERR');
       case Rcode.NOTIMP:
         return temporary('notimp', 'NOTIMP');

@@ -144,6 +144,35 @@ describe('createStubResolver over UDP/TCP against a local server', () => {
     }
   });
 
+  it('asks again without EDNS when the server answers FORMERR without OPT (RFC 6891 §7)', async () => {
+    server = await startFakeDnsServer((q) =>
+      q.edns
+        ? [reply(q, { rcode: 1 })]
+        : [
+            reply(q, {
+              answers: [{ name: 'example.com', class: 1, ttl: 5, type: 'A', address: '192.0.2.8' }],
+            }),
+          ],
+    );
+    const result = await createStubResolver({ nameservers: ns(), timeoutMs: 2000 }).a('example.com');
+    expect(result).toMatchObject({ ok: true, records: [{ address: '192.0.2.8' }] });
+    expect(server.received.map((r) => r.message.edns !== undefined)).toEqual([true, false]);
+  });
+
+  it('a closed UDP port fails fast as a network error, not a timeout', async () => {
+    const probe = await startFakeDnsServer(() => []);
+    const port = probe.port;
+    await probe.close();
+    const started = Date.now();
+    const result = await createStubResolver({
+      nameservers: [{ address: '127.0.0.1', port }],
+      timeoutMs: 3000,
+      attempts: 1,
+    }).a('example.com');
+    expect(result).toMatchObject({ ok: false, kind: 'temporary', reason: 'network' });
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
   it('SERVFAIL everywhere is a temporary failure', async () => {
     server = await startFakeDnsServer((q) => [reply(q, { rcode: 2 })]);
     const result = await createStubResolver({ nameservers: ns(), timeoutMs: 2000, attempts: 2 }).a(

@@ -83,7 +83,7 @@ function ask(ns: Nameserver, query: StubQuery, timeoutMs: number): Promise<StubR
       resolve(query.result ?? { ok: false, kind: 'temporary', reason: 'network' });
     };
     socket.on('error', (error) => {
-      query.close();
+      query.close(error.message);
       finish();
     });
     socket.on('message', (message, remote) => {
@@ -122,8 +122,8 @@ function askTcp(ns: Nameserver, query: StubQuery, timeoutMs: number): Promise<St
     socket.on('data', (chunk: Uint8Array) => {
       if (query.receiveTcp(chunk) === 'done') finish();
     });
-    socket.on('error', () => {
-      query.close();
+    socket.on('error', (error) => {
+      query.close(error.message);
       finish();
     });
     socket.on('close', () => {
@@ -162,18 +162,22 @@ export function createStubResolver(options: StubResolverOptions = {}): Resolver 
   async function query<K extends LookupType>(type: K, name: string): Promise<LookupResult<RecordsByType[K]>> {
     settings ??= load();
     const { nameservers, timeoutMs, attempts } = await settings;
+    const newQuery = (edns: StubResolverOptions['edns']) =>
+      new StubQuery({
+        name,
+        type,
+        id: randomInt(0, 0x10000),
+        ...(edns === undefined ? {} : { edns }),
+        ...(options.maxCnameChain === undefined ? {} : { maxCnameChain: options.maxCnameChain }),
+      });
     let last: StubResult = { ok: false, kind: 'temporary', reason: 'timeout' };
     for (let attempt = 0; attempt < attempts; attempt++) {
       for (const ns of nameservers) {
         // RFC 5452 §9.2: an unpredictable id for every query; a new socket gives a new port.
-        const stub = new StubQuery({
-          name,
-          type,
-          id: randomInt(0, 0x10000),
-          ...(options.edns === undefined ? {} : { edns: options.edns }),
-          ...(options.maxCnameChain === undefined ? {} : { maxCnameChain: options.maxCnameChain }),
-        });
+        const stub = newQuery(options.edns);
         last = await ask(ns, stub, timeoutMs);
+        // RFC 6891 §7: a server without EDNS answers FORMERR without OPT; ask it again without.
+        if (stub.ednsRefused) last = await ask(ns, newQuery(false), timeoutMs);
         if (last.ok || last.kind !== 'temporary') return typed(type, last);
       }
     }
