@@ -57,6 +57,9 @@ describe('IMAP session', () => {
     const c = await connect(store);
     expect(await c.command('a SELECT INBOX')).toMatch(/a BAD/);
     expect(await c.command('b FROB')).toMatch(/b BAD/);
+    // Before login even a non-synchronising literal is capped (8 KiB): skipped, not buffered.
+    c.write(`l LOGIN {20000+}\r\n${'x'.repeat(20000)} x\r\n`);
+    expect(await c.until(/l (OK|NO|BAD)[^\n]*\r\n/)).toMatch(/l NO \[TOOBIG\]/);
     c.write('\r\n');
     expect(await c.until(/\* BAD[^\n]*\r\n/)).toContain('* BAD');
     expect(await c.command('c NOOP')).toMatch(/c OK/);

@@ -144,8 +144,10 @@ export function isAtomChar(c: number): boolean {
 
 export class Fragmentizer {
   private readonly reader: LineReader;
-  private readonly maxLiteralSize: number;
-  private readonly maxCommandSize: number;
+  /** Largest literal accepted now (a session lowers it before authentication). */
+  maxLiteralSize: number;
+  /** Largest command now, lines plus literals. */
+  maxCommandSize: number;
   private readonly literalMinus: boolean;
   private lines: Uint8Array[] = [];
   private literals: Uint8Array[] = [];

@@ -103,3 +103,44 @@ describe('ImapServerSession (sans-I/O)', () => {
     );
   });
 });
+
+describe('ImapServerSession limits and misuse', () => {
+  it('says BYE after too many bad commands in a row, with protocolError events', async () => {
+    const store = await makeStore();
+    const session = new ImapServerSession({ store, maxErrors: 3 });
+    session.receive(fromLatin1('a FROB\r\nb FROB\r\nc FROB\r\nd NOOP\r\n'));
+    let text = '';
+    for (let o = session.output(); o !== undefined; o = session.output()) text += latin1(o);
+    const events = [];
+    for (let e = session.next(); e !== undefined; e = session.next()) events.push(e.type);
+    expect(text).toContain('* BYE Too many errors');
+    expect(text).not.toContain('d OK');
+    expect(events).toEqual(['protocolError', 'protocolError', 'protocolError', 'closed']);
+    expect(session.state).toBe('closed');
+    expect(() => session.receive(fromLatin1('x NOOP\r\n'))).toThrow();
+  });
+
+  it('answers an idle timeout with BYE and closes', async () => {
+    const store = await makeStore();
+    const session = new ImapServerSession({ store });
+    session.timeout();
+    let text = '';
+    for (let o = session.output(); o !== undefined; o = session.output()) text += latin1(o);
+    expect(text).toMatch(/\* BYE [^\n]*\r\n$/);
+    expect(session.next()).toEqual({ type: 'closed', reason: 'timeout' });
+  });
+
+  it('throws on a decision settled twice', async () => {
+    const store = await makeStore();
+    const session = new ImapServerSession({ store, allowInsecureAuth: true });
+    session.receive(fromLatin1('a LOGIN alice@example.com secret\r\n'));
+    let event = session.next();
+    for (let i = 0; i < 50 && event?.type !== 'login'; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      event = session.next();
+    }
+    if (event?.type !== 'login') throw new Error('no login event');
+    event.decision.reject();
+    expect(() => event.decision.reject()).toThrow(/already settled/);
+  });
+});

@@ -75,7 +75,7 @@ export class ImapServerSession implements CommandContext {
   readonly options: ImapServerSessionOptions;
   readonly appendLimit: number;
   stateName: SessionState = 'not-authenticated';
-  account: Account | undefined;
+  private accountValue: Account | undefined;
   selected: MailboxView | undefined;
   secure: boolean;
   readonly enabled = new Set<string>();
@@ -109,6 +109,9 @@ export class ImapServerSession implements CommandContext {
       maxLiteralSize: this.appendLimit,
       streamAbove: options.appendStreamThreshold ?? 65536,
     });
+    // Before authentication, only small literals and commands: memory stays bounded for strangers.
+    this.fragmentizer.maxLiteralSize = options.maxPreauthLiteral ?? 8192;
+    this.fragmentizer.maxCommandSize = 65536;
     const caps = capabilities(this).join(' ');
     this.send({
       type: 'status',
@@ -117,6 +120,18 @@ export class ImapServerSession implements CommandContext {
       code: { name: 'CAPABILITY', data: caps },
       text: `${options.hostname ?? 'Mailwire'} IMAP4rev2 ready`,
     });
+  }
+
+  get account(): Account | undefined {
+    return this.accountValue;
+  }
+
+  set account(account: Account | undefined) {
+    this.accountValue = account;
+    if (account !== undefined) {
+      this.fragmentizer.maxLiteralSize = this.appendLimit;
+      this.fragmentizer.maxCommandSize = this.appendLimit + 65536;
+    }
   }
 
   // ------------------------------------------------------------------ inputs
@@ -422,6 +437,22 @@ export class ImapServerSession implements CommandContext {
       if (this.busy && this.waitingLine === undefined && this.streaming === undefined) return;
       const fragment = this.fragmentizer.next();
       if (fragment === undefined) return;
+      if (this.waitingLine !== undefined) {
+        // A running command asked for a line (AUTHENTICATE, IDLE).
+        const waiter = this.waitingLine;
+        this.waitingLine = undefined;
+        this.idleWake = undefined;
+        if (fragment.type === 'command') {
+          this.idleLine = fragment.frame.lines[0];
+          waiter(fragment.frame.lines[0]);
+        } else {
+          // A literal where a plain line was due: refuse it (skipped exactly when non-synchronising).
+          if (fragment.type === 'continue' || fragment.type === 'literal-start') this.fragmentizer.refuse();
+          this.idleLine = undefined;
+          waiter(new Uint8Array(0));
+        }
+        continue;
+      }
       if (fragment.type === 'literal-start') {
         this.startStreaming(fragment.tag ?? '*', fragment.frame, fragment.size, fragment.sync);
         return;
@@ -433,21 +464,6 @@ export class ImapServerSession implements CommandContext {
       if (this.streaming !== undefined && (fragment.type === 'command' || fragment.type === 'error')) {
         this.finishStreaming(this.streaming, fragment);
         return;
-      }
-      if (this.waitingLine !== undefined) {
-        // A running command asked for a line (AUTHENTICATE, IDLE).
-        const waiter = this.waitingLine;
-        this.waitingLine = undefined;
-        this.idleWake = undefined;
-        if (fragment.type === 'command') {
-          this.idleLine = fragment.frame.lines[0];
-          waiter(fragment.frame.lines[0]);
-        } else {
-          if (fragment.type === 'continue') this.fragmentizer.refuse();
-          this.idleLine = undefined;
-          waiter(new Uint8Array(0));
-        }
-        continue;
       }
       switch (fragment.type) {
         case 'continue': {
