@@ -144,6 +144,7 @@ export class NodeTransport implements Transport {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly lingerMs: number;
   private blockedWrites = 0;
+  private idleExpired = false;
   /** Octets pulled off the current source, and the source offset up to which input is older than our last write. */
   private pulled = 0;
   private olderThanLastWrite = 0;
@@ -215,6 +216,8 @@ export class NodeTransport implements Transport {
     if (this.closed || this.inputEnded) return Promise.resolve(END);
     return new Promise((resolve) => {
       this.waiter = resolve;
+      // The peer gets a whole idle period of our waiting, even if the application was busy long.
+      if (this.idleExpired) this.armIdle();
       if (!this.upgrading) this.source.resume();
     });
   }
@@ -501,6 +504,7 @@ export class NodeTransport implements Transport {
   }
 
   private armIdle(): void {
+    this.idleExpired = false;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (this.idleMs <= 0 || this.closed) return;
@@ -515,6 +519,10 @@ export class NodeTransport implements Transport {
       this.deliver(TIMEOUT);
     } else if (this.blockedWrites > 0) {
       this.fail(new MailwireError('ERR_TRANSPORT_TIMEOUT', 'the peer stopped reading'));
+      return;
+    } else {
+      // The application is busy: the next read() starts a fresh period.
+      this.idleExpired = true;
       return;
     }
     this.armIdle();

@@ -1,13 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIpv6, parseIpv6 } from './ip.js';
+import { formatIpv6, parseIpv4, parseIpv6 } from './ip.js';
 import { createSelfSignedCertificate } from './self-signed.js';
 
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/);
 const dnsName = fc.array(label, { minLength: 1, maxLength: 6 }).map((labels) => labels.join('.'));
 const altName = fc.oneof(
-  dnsName.map((name) => ({ name, shown: `DNS:${name}` })),
+  // A name that reads as a dotted quad is an IP address, by design.
+  dnsName.filter((name) => parseIpv4(name) === undefined).map((name) => ({ name, shown: `DNS:${name}` })),
   fc.ipV4().map((ip) => ({ name: ip, shown: `IP Address:${ip}` })),
   fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => {
     const words = [...parseIpv6(formatIpv6(bytes))!].reduce<string[]>((out, byte, i) => {

@@ -59,12 +59,12 @@ export class Client {
   }
 
   /** Resolves when the received text contains `needle`; rejects after `ms`. */
-  until(needle: string, ms = 5000): Promise<string> {
+  until(needle: string, ms = 10_000): Promise<string> {
     return this.waitFor(() => this.text.includes(needle), JSON.stringify(needle), ms);
   }
 
   /** Resolves once the connection is closed. */
-  untilClosed(ms = 5000): Promise<string> {
+  untilClosed(ms = 10_000): Promise<string> {
     return this.waitFor(() => this.ended, 'close', ms);
   }
 
