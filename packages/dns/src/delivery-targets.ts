@@ -293,8 +293,8 @@ export async function resolveDeliveryTargets(
   const skipped: DeliveryHost[] = [];
   const seen = new Set<string>();
   for (const host of expanded) {
-    const fresh = host.addresses.filter((a) => !seen.has(a.address));
-    for (const a of fresh) seen.add(a.address);
+    // Also drops repeats inside one RRset (RFC 2181 §5 says there are none; a peer may differ).
+    const fresh = host.addresses.filter((a) => !seen.has(a.address) && seen.add(a.address));
     if (fresh.length > 0)
       hosts.push(fresh.length === host.addresses.length ? host : { ...host, addresses: fresh });
     else if (host.error) skipped.push(host);
