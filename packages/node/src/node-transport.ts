@@ -28,6 +28,8 @@
  * in `read()` and is delivered as `{ type: 'timeout' }`; the connection stays open and the
  * session decides. When it fires while a `write()` waits for a peer that has stopped reading, the
  * connection is closed (`ERR_TRANSPORT_TIMEOUT`): nothing else would ever unblock that writer.
+ * When it fires while the application is busy (neither), it is ignored and the next `read()`
+ * gives the peer a whole period.
  */
 
 import type net from 'node:net';
