@@ -23,6 +23,15 @@ export interface ReaderLimits {
 }
 
 export function decodeText(bytes: Uint8Array): string {
+  if (bytes.length < 256) {
+    let text = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b > 0x7f) return decodeUtf8(bytes) ?? latin1(bytes);
+      text += String.fromCharCode(b);
+    }
+    return text;
+  }
   return decodeUtf8(bytes) ?? latin1(bytes);
 }
 
@@ -106,10 +115,16 @@ export class TokenReader {
 
   /** Reads while `accept(c)` holds; at least one byte. */
   run(accept: (c: number) => boolean, what: string): string {
-    const start = this.pos;
-    while (this.pos < this.line.length && accept(this.line[this.pos]!)) this.pos += 1;
-    if (this.pos === start) this.fail(`expected ${what}`);
-    return latin1(this.line.subarray(start, this.pos));
+    const line = this.line;
+    let text = '';
+    while (this.pos < line.length) {
+      const c = line[this.pos]!;
+      if (!accept(c)) break;
+      text += String.fromCharCode(c);
+      this.pos += 1;
+    }
+    if (text.length === 0) this.fail(`expected ${what}`);
+    return text;
   }
 
   atom(): string {
