@@ -67,7 +67,6 @@ describe('serve()', () => {
           let text = '';
           for await (const chunk of message) text += latin1(chunk);
           received.push(`${envelope.recipients.map((r) => r.to.localPart).join(',')}|${text}`);
-          return undefined;
         },
         onClose: (why) => {
           calls.push(`close ${why}`);

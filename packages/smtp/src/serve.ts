@@ -32,8 +32,9 @@ export interface SmtpHookReply {
   readonly text: string;
 }
 
-/** `undefined` (or nothing) accepts; a reply refuses. */
-export type HookResult = undefined | SmtpHookReply;
+/** Nothing (`undefined`, or no `return`) accepts; a reply refuses. */
+// biome-ignore lint/suspicious/noConfusingVoidType: hooks written as `async () => {}` return void.
+export type HookResult = void | undefined | SmtpHookReply;
 type Awaitable<T> = T | Promise<T>;
 
 export interface SmtpEnvelope {
@@ -59,8 +60,8 @@ export interface SmtpServeContext {
 }
 
 export interface SmtpHooks {
-  onConnect?(info: ConnectionInfo, ctx: SmtpServeContext): Awaitable<HookResult | undefined>;
-  onHelo?(domain: string, ctx: SmtpServeContext): Awaitable<HookResult | undefined>;
+  onConnect?(info: ConnectionInfo, ctx: SmtpServeContext): Awaitable<HookResult>;
+  onHelo?(domain: string, ctx: SmtpServeContext): Awaitable<HookResult>;
   /** Called once TLS is active after STARTTLS. */
   onStartTls?(info: TlsInfo, ctx: SmtpServeContext): Awaitable<void>;
   /**
@@ -71,12 +72,8 @@ export interface SmtpHooks {
     credentials: SaslCredentials,
     ctx: SmtpServeContext,
   ): Awaitable<boolean | { readonly scramKeys: ScramStoredKeys } | SmtpHookReply>;
-  onMailFrom?(
-    from: SmtpMailbox | null,
-    params: MailParams,
-    ctx: SmtpServeContext,
-  ): Awaitable<HookResult | undefined>;
-  onRcptTo?(to: SmtpMailbox, params: RcptParams, ctx: SmtpServeContext): Awaitable<HookResult | undefined>;
+  onMailFrom?(from: SmtpMailbox | null, params: MailParams, ctx: SmtpServeContext): Awaitable<HookResult>;
+  onRcptTo?(to: SmtpMailbox, params: RcptParams, ctx: SmtpServeContext): Awaitable<HookResult>;
   /**
    * Receives the message while it streams; resolve once it is safely stored. Absent: the message
    * is refused with 451 4.3.0 (nothing is acknowledged that nobody kept). In LMTP, may resolve
@@ -86,7 +83,7 @@ export interface SmtpHooks {
     message: SmtpMessageStream,
     envelope: SmtpEnvelope,
     ctx: SmtpServeContext,
-  ): Awaitable<HookResult | undefined | readonly RecipientOutcome[]>;
+  ): Awaitable<HookResult | readonly RecipientOutcome[]>;
   /** Peer errors, for logs. */
   onProtocolError?(event: Extract<SmtpServerEvent, { type: 'protocolError' }>, ctx: SmtpServeContext): void;
   /** A hook threw; the client got 451 4.3.0. */
