@@ -1,7 +1,9 @@
 /**
  * Measurements for docs/store-sqlite.md (not a timed test). Run from packages/store-sqlite:
  *
- *     node --conditions=@mailwire/source --import tsx bench/store-bench.ts [appends] [flagsMessages]
+ *     node --conditions=@mailwire/source --import tsx bench/store-bench.ts [appends] [flagsMessages] [sequential|concurrent]
+ *
+ * (`flagsMessages` 0 skips part 2; `UV_THREADPOOL_SIZE=16` lets more fsyncs run at once.)
  *
  * 1. N appends (default 10,000) of distinct 10 KB messages, one after the other, with
  *    synchronous=FULL (the default) and NORMAL, then with 16 appends in flight.
@@ -131,8 +133,19 @@ console.log(
     .join(' ')}`,
 );
 console.log(`fsync of a new 10 KB file: ${fsyncProbe().toFixed(2)} ms`);
-await appendRun('synchronous=FULL, sequential', {}, 1);
-await appendRun('synchronous=NORMAL, sequential', { synchronous: 'normal' }, 1);
-await appendRun('synchronous=FULL, 16 in flight', {}, 16);
-await appendRun('no fsync at all (CPU cost only), 16 in flight', { synchronous: 'normal', fsync: false }, 16);
-await flagsRun();
+const only = process.argv[4];
+console.log(`UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`);
+if (only === undefined || only === 'sequential') {
+  await appendRun('synchronous=FULL, sequential', {}, 1);
+  await appendRun('synchronous=NORMAL, sequential', { synchronous: 'normal' }, 1);
+}
+if (only === undefined || only === 'concurrent') {
+  await appendRun('synchronous=FULL, 16 in flight', {}, 16);
+  await appendRun('synchronous=FULL, 64 in flight', {}, 64);
+  await appendRun(
+    'no fsync at all (CPU cost only), 16 in flight',
+    { synchronous: 'normal', fsync: false },
+    16,
+  );
+}
+if (flagsMessages > 0) await flagsRun();
