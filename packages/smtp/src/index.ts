@@ -43,3 +43,19 @@ export type {
   SmtpMessageStream,
   SmtpServeContext,
 } from './serve.js';
+export { SMTP_CLIENT_TIMEOUTS, SmtpClientSession } from './client/client-session.js';
+export type { SmtpClientOptions, SmtpClientState } from './client/client-session.js';
+export type {
+  RecipientResult,
+  RecipientStatus,
+  SmtpClientClosedReason,
+  SmtpClientEnvelope,
+  SmtpClientErrorCode,
+  SmtpClientEvent,
+  SmtpClientEventType,
+  SmtpClientRecipient,
+  SmtpClientStage,
+  TransactionResult,
+} from './client/client-events.js';
+export { SmtpClient, sendMail } from './client/send-mail.js';
+export type { MessageSource, SendMailOptions, SmtpClientDriverOptions } from './client/send-mail.js';

@@ -379,48 +379,91 @@ export class SmtpClientSession {
     switch (head.kind) {
       case 'greeting':
         // RFC 5321 §3.1: anything but 220 (554 usually) means no mail here.
-        if (r.code !== 220) return this.connectionFailed(r, 'greeting');
-        return this.sendEhlo();
+        if (r.code !== 220) {
+          this.connectionFailed(r, 'greeting');
+          return;
+        }
+        {
+          this.sendEhlo();
+          return;
+        }
       case 'ehlo':
-        if (r.code === 250) return this.onEhlo(r);
+        if (r.code === 250) {
+          this.onEhlo(r);
+          return;
+        }
         // RFC 5321 §3.2: a server that does not know EHLO answers 500/502; fall back to HELO.
         if ((r.code === 500 || r.code === 502) && !this.secure) {
           this.command({ verb: 'HELO', domain: this.options.hostname }, { kind: 'helo' });
           return;
         }
-        return this.connectionFailed(r, 'ehlo');
+        {
+          this.connectionFailed(r, 'ehlo');
+          return;
+        }
       case 'helo':
-        if (r.code !== 250) return this.connectionFailed(r, 'ehlo');
+        if (r.code !== 250) {
+          this.connectionFailed(r, 'ehlo');
+          return;
+        }
         this.ext = new Map();
-        return this.afterHello();
+        {
+          this.afterHello();
+          return;
+        }
       case 'starttls':
         if (r.code === 220) {
           this.currentState = 'tls';
           this.events.push({ type: 'starttls' });
           return;
         }
-        if (this.options.tls === 'required') return this.connectionFailed(r, 'starttls');
-        return this.afterTls();
-      case 'auth':
-        return this.onAuth(head.step, r);
+        if (this.options.tls === 'required') {
+          this.connectionFailed(r, 'starttls');
+          return;
+        }
+        {
+          this.afterTls();
+          return;
+        }
+      case 'auth': {
+        this.onAuth(head.step, r);
+        return;
+      }
       case 'rset':
-        if (r.code !== 250) return this.connectionFailed(r, 'mail');
-        return this.advance();
+        if (r.code !== 250) {
+          this.connectionFailed(r, 'mail');
+          return;
+        }
+        {
+          this.advance();
+          return;
+        }
       case 'quit':
         this.finish('quit', TEMP('4.4.2', 'Connection closed'));
         return;
-      case 'ignore':
-        return this.advance();
+      case 'ignore': {
+        this.advance();
+        return;
+      }
       case 'mail':
         head.tx.mailReply = r;
         if (r.code !== 250) this.needRset = true;
-        return this.afterEnvelopeReply(head.tx);
-      case 'rcpt':
-        return this.onRcpt(head.tx, head.index, r);
-      case 'data':
-        return this.onData(head.tx, r);
-      case 'dataEnd':
-        return this.completeTransaction(head.tx, r);
+        {
+          this.afterEnvelopeReply(head.tx);
+          return;
+        }
+      case 'rcpt': {
+        this.onRcpt(head.tx, head.index, r);
+        return;
+      }
+      case 'data': {
+        this.onData(head.tx, r);
+        return;
+      }
+      case 'dataEnd': {
+        this.completeTransaction(head.tx, r);
+        return;
+      }
       case 'bdat':
         if (r.code !== 250 && head.tx.chunkFailure === undefined) head.tx.chunkFailure = r;
         if (head.last) this.completeTransaction(head.tx, head.tx.chunkFailure ?? r);
@@ -472,11 +515,13 @@ export class SmtpClientSession {
         this.command({ verb: 'STARTTLS' }, { kind: 'starttls' });
         return;
       }
-      if (policy === 'required')
-        return this.connectionFailed(
+      if (policy === 'required') {
+        this.connectionFailed(
           TEMP('4.7.0', 'TLS required but the server does not offer STARTTLS'),
           'starttls',
         );
+        return;
+      }
     }
     this.afterTls();
   }
@@ -484,8 +529,10 @@ export class SmtpClientSession {
   private afterTls(): void {
     const auth = this.options.auth;
     if (auth && !this.authenticated) {
-      if (!this.secure && !this.options.allowInsecureAuth)
-        return this.connectionFailed(TEMP('4.7.0', 'Refusing to send credentials without TLS'), 'auth');
+      if (!this.secure && !this.options.allowInsecureAuth) {
+        this.connectionFailed(TEMP('4.7.0', 'Refusing to send credentials without TLS'), 'auth');
+        return;
+      }
       const mechanisms = (this.ext.get('AUTH') ?? '').toUpperCase().split(/\s+/);
       this.currentState = 'auth';
       if (mechanisms.includes('PLAIN')) {
@@ -501,10 +548,11 @@ export class SmtpClientSession {
         this.command({ verb: 'AUTH', mechanism: 'LOGIN' }, { kind: 'auth', step: 'login-user' });
         return;
       }
-      return this.connectionFailed(
+      this.connectionFailed(
         { code: 530, enhanced: '5.7.0', lines: ['The server offers no usable AUTH mechanism'] },
         'auth',
       );
+      return;
     }
     this.currentState = 'ready';
     this.advance();
@@ -515,7 +563,8 @@ export class SmtpClientSession {
     if (r.code === 235) {
       this.authenticated = true;
       this.currentState = 'ready';
-      return this.advance();
+      this.advance();
+      return;
     }
     if (r.code === 334 && step === 'login-user') {
       this.write(utf8(`${encodeBase64(utf8(auth.username))}\r\n`));
@@ -546,7 +595,10 @@ export class SmtpClientSession {
       return;
     }
     const envelope = this.queued.shift();
-    if (envelope) return this.start(envelope);
+    if (envelope) {
+      this.start(envelope);
+      return;
+    }
     if (this.quitting) {
       this.currentState = 'quit';
       this.command({ verb: 'QUIT' }, { kind: 'quit' });
@@ -597,15 +649,18 @@ export class SmtpClientSession {
   private start(envelope: SmtpClientEnvelope): void {
     const tx = this.newTransaction(envelope);
     this.current = tx;
-    if (tx.mailReply) return this.failTransaction(tx, tx.mailReply, 'mail');
+    if (tx.mailReply) {
+      this.failTransaction(tx, tx.mailReply, 'mail');
+      return;
+    }
     const ext = this.ext;
     const needsUtf8 =
       envelope.smtpUtf8 === true ||
       !isAsciiString(envelope.from) ||
       tx.recipients.some((r) => !isAsciiString(r.to));
     // RFC 6531 §3.2: without SMTPUTF8 offered, the message must not be sent; 5.6.7 (RFC 6531 §3.6.1).
-    if (needsUtf8 && !ext.has('SMTPUTF8'))
-      return this.failTransaction(
+    if (needsUtf8 && !ext.has('SMTPUTF8')) {
+      this.failTransaction(
         tx,
         {
           code: 553,
@@ -614,9 +669,11 @@ export class SmtpClientSession {
         },
         'mail',
       );
+      return;
+    }
     // RFC 6152 §3: 8-bit data only to a server that offered 8BITMIME; 5.6.3 conversion not supported.
-    if (envelope.eightBit === true && !ext.has('8BITMIME'))
-      return this.failTransaction(
+    if (envelope.eightBit === true && !ext.has('8BITMIME')) {
+      this.failTransaction(
         tx,
         {
           code: 554,
@@ -625,14 +682,18 @@ export class SmtpClientSession {
         },
         'mail',
       );
+      return;
+    }
     // RFC 1870 §4: do not send a message larger than the advertised fixed maximum.
     const max = Number(ext.get('SIZE') ?? '0');
-    if (envelope.size !== undefined && Number.isFinite(max) && max > 0 && envelope.size > max)
-      return this.failTransaction(
+    if (envelope.size !== undefined && Number.isFinite(max) && max > 0 && envelope.size > max) {
+      this.failTransaction(
         tx,
         { code: 552, enhanced: '5.3.4', lines: [`Message too big for the server (limit ${max} octets)`] },
         'mail',
       );
+      return;
+    }
     const params: {
       size?: number;
       body?: BodyType;
@@ -663,7 +724,10 @@ export class SmtpClientSession {
   private afterEnvelopeReply(tx: Transaction): void {
     const pipelined = this.expects.some((e) => e.kind === 'rcpt' && e.tx === tx);
     if (pipelined) return;
-    if (tx.mailReply!.code !== 250) return this.failTransaction(tx, tx.mailReply!, 'mail');
+    if (tx.mailReply!.code !== 250) {
+      this.failTransaction(tx, tx.mailReply!, 'mail');
+      return;
+    }
     const first = tx.recipients[0]!;
     this.command({ verb: 'RCPT', to: first.mailbox, params: first.params }, { kind: 'rcpt', tx, index: 0 });
   }
@@ -701,16 +765,24 @@ export class SmtpClientSession {
     }
     if (mailFailed) {
       this.needRset = !pipelined || tx.useBdat;
-      if (!pipelined) return this.failTransaction(tx, tx.mailReply!, 'mail');
-      if (tx.useBdat) return this.failTransaction(tx, tx.mailReply!, 'mail');
+      if (!pipelined) {
+        this.failTransaction(tx, tx.mailReply!, 'mail');
+        return;
+      }
+      if (tx.useBdat) {
+        this.failTransaction(tx, tx.mailReply!, 'mail');
+        return;
+      }
       return; // the DATA reply (503) is still to come
     }
     if (tx.accepted === 0) {
       this.needRset = true;
-      if (pipelined && !tx.useBdat) return; // wait for the DATA reply
-      return this.failTransaction(tx, r, 'rcpt');
+      if (pipelined && !tx.useBdat) return; // wait for the DATA replythis.failTransaction(tx, r, 'rcpt'); return;
     }
-    if (tx.useBdat) return this.startBody(tx);
+    if (tx.useBdat) {
+      this.startBody(tx);
+      return;
+    }
     if (!pipelined) this.command({ verb: 'DATA' }, { kind: 'data', tx });
   }
 
@@ -723,11 +795,13 @@ export class SmtpClientSession {
         this.expects.push({ kind: 'ignore' });
       }
       this.needRset = true;
-      return this.failTransaction(tx, why, tx.mailReply?.code === 250 ? 'rcpt' : 'mail');
+      this.failTransaction(tx, why, tx.mailReply?.code === 250 ? 'rcpt' : 'mail');
+      return;
     }
     if (r.code !== 354) {
       this.needRset = true;
-      return this.failTransaction(tx, r, 'data');
+      this.failTransaction(tx, r, 'data');
+      return;
     }
     this.startBody(tx);
   }

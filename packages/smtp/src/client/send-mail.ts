@@ -71,7 +71,9 @@ export class SmtpClient {
   }
 
   /** Waits for the greeting, EHLO, TLS and AUTH; resolves with the extensions, or the failure. */
-  async connect(): Promise<{ ok: true; extensions: ReadonlyMap<string, string> } | { ok: false; result: TransactionResult }> {
+  async connect(): Promise<
+    { ok: true; extensions: ReadonlyMap<string, string> } | { ok: false; result: TransactionResult }
+  > {
     for (;;) {
       const event = await this.nextEvent();
       if (event === undefined) {
@@ -85,7 +87,8 @@ export class SmtpClient {
 
   /** Sends one message on this connection. Never throws for server or network failures. */
   async send(envelope: SmtpClientEnvelope, message: MessageSource): Promise<TransactionResult> {
-    if (this.ended || this.session.state === 'closed') return failAll(envelope, this.session.failure?.reply ?? lost().reply);
+    if (this.ended || this.session.state === 'closed')
+      return failAll(envelope, this.session.failure?.reply ?? lost().reply);
     this.session.send(envelope);
     for (;;) {
       const event = await this.nextEvent();
