@@ -1,0 +1,32 @@
+/**
+ * The whole `@mailwire/store` conformance kit against `PostgresStore`: restart (reopen of the same
+ * schema), a peer instance on the same schema (another node), writers in other processes and a
+ * writer killed with SIGKILL. Each store gets a fresh schema, dropped after its test.
+ */
+import { runStoreConformance } from '@mailwire/store/conformance';
+import { crash, multiProcess } from './hooks.js';
+import { dropSchema, freshSchema, openStore, schemaOf } from './helpers.js';
+
+const EXPUNGE_HISTORY = 50;
+
+runStoreConformance({
+  name: 'postgres',
+  create: async () => openStore(freshSchema(), { expungeHistory: EXPUNGE_HISTORY }),
+  reopen: async (old) => {
+    const schema = schemaOf(old);
+    await old.close();
+    return openStore(schema, { expungeHistory: EXPUNGE_HISTORY });
+  },
+  openPeer: async (store) => openStore(schemaOf(store), { expungeHistory: EXPUNGE_HISTORY }),
+  destroy: async (store) => {
+    await store.close();
+    await dropSchema(schemaOf(store));
+  },
+  multiProcess,
+  crash,
+  capabilities: {
+    expungeHistory: EXPUNGE_HISTORY,
+    bigMessageSize: 64 * 1024 * 1024,
+    concurrency: 100,
+  },
+});
