@@ -1,4 +1,4 @@
-export { Fragmentizer, literalHeader } from './codec/fragmentizer.js';
+export { Fragmentizer, literalHeader, STREAMED } from './codec/fragmentizer.js';
 export type { CommandFrame, Fragment, FragmentizerOptions, LiteralHeader } from './codec/fragmentizer.js';
 export { parseCommand } from './codec/command-parser.js';
 export type { CommandParserOptions, ParseResult } from './codec/command-parser.js';
