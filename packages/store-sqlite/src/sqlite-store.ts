@@ -202,6 +202,10 @@ const maildropLocks = new Set<string>();
  */
 const feeds = new Map<string, Map<string, Set<ChangeListener>>>();
 
+/**
+ * The SQLite-backed `MailStore` (see `createSqliteStore()`); adds `path`, `checkpoint()` and
+ * `backup()` to the interface. Members whose names start with `_` are internal.
+ */
 export class SqliteStore implements MailStore {
   readonly delimiter = '/' as const;
   readonly accounts: AccountStore;
@@ -275,11 +279,6 @@ export class SqliteStore implements MailStore {
 
   // -------------------------------------------------------------------------------------------
   // Internals shared with the account store and the maildrop
-
-  /** @internal */
-  get _db(): Database.Database {
-    return this.#db;
-  }
 
   /** @internal */
   get _statements(): ReturnType<typeof prepareStatements> {
