@@ -84,6 +84,16 @@ describe('resolveDeliveryTargets (RFC 5321 §5.1)', () => {
     });
   });
 
+  it('reads an empty MX answer from a resolver as NODATA: implicit MX', async () => {
+    const fake = createFakeResolver({ 'example.com': { a: ['192.0.2.10'] } });
+    const resolver = {
+      ...fake,
+      mx: async () => ({ ok: true as const, records: [], ttl: 60, authenticated: false }),
+    };
+    const targets = await resolveDeliveryTargets('example.com', resolver);
+    expect(targets).toMatchObject({ ok: true, source: 'implicit', hosts: [{ name: 'example.com' }] });
+  });
+
   it('never uses the domain A record when MX records exist', async () => {
     const resolver = createFakeResolver({
       'example.com': { mx: ['10 mx.example.com'], a: ['192.0.2.99'] },

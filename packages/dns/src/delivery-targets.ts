@@ -241,7 +241,7 @@ export async function resolveDeliveryTargets(
   const mx = await resolver.mx(name);
   let candidates: { name: string; preference: number }[];
   let source: 'mx' | 'implicit';
-  if (mx.ok) {
+  if (mx.ok && mx.records.length > 0) {
     // RFC 7505 §3: a null MX is the only MX record, with the root as exchange.
     if (mx.records.length === 1 && mx.records[0]!.exchange === '.') return fail('null-mx', name);
     let ordered = orderMx(
@@ -260,7 +260,7 @@ export async function resolveDeliveryTargets(
       preference: r.preference,
     }));
     source = 'mx';
-  } else if (mx.kind === 'nodata') {
+  } else if (mx.ok || mx.kind === 'nodata') {
     // RFC 5321 §5.1: no MX records, the domain itself is the implicit MX with preference 0.
     candidates = [{ name, preference: 0 }];
     source = 'implicit';
