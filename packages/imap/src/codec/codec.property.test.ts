@@ -356,3 +356,69 @@ describe('codec properties', () => {
     );
   });
 });
+
+describe('fragmentizer properties', () => {
+  function frameAll(chunks: Uint8Array[]) {
+    const f = new Fragmentizer({ maxLineLength: 64, maxLiteralSize: 32, streamAbove: 16 });
+    const out: unknown[] = [];
+    for (const chunk of chunks) {
+      f.push(chunk);
+      for (let x = f.next(); x !== undefined; x = f.next()) {
+        if (x.type === 'continue' || x.type === 'literal-start') f.accept();
+        if (x.type === 'literal-data') out.push({ type: 'data', bytes: [...x.bytes] });
+        else if (x.type === 'command')
+          out.push({
+            type: 'command',
+            lines: x.frame.lines.map((l) => [...l]),
+            literals: x.frame.literals.map((l) => [...l]),
+          });
+        else out.push(x.type === 'literal-start' ? { type: x.type, size: x.size } : x);
+      }
+    }
+    // Streamed literal data may arrive in different pieces: compare it joined.
+    const joined: unknown[] = [];
+    for (const item of out) {
+      const last = joined[joined.length - 1] as { type: string; bytes: number[] } | undefined;
+      const cur = item as { type: string; bytes?: number[] };
+      if (cur.type === 'data' && last?.type === 'data') last.bytes.push(...cur.bytes!);
+      else joined.push(cur.type === 'data' ? { type: 'data', bytes: [...cur.bytes!] } : item);
+    }
+    return joined;
+  }
+
+  it('frames the same commands whatever the input split', () => {
+    const alphabet = fc.constantFrom(
+      ...[
+        'a APPEND x ',
+        'b NOOP',
+        '{3}\r\n',
+        '{20+}\r\n',
+        '~{2}\r\n',
+        'abc',
+        'x'.repeat(30),
+        '\r\n',
+        '\n',
+        ' ',
+      ],
+    );
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (parts, cuts) => {
+          const bytes = new TextEncoder().encode(parts.join(''));
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Uint8Array[] = [];
+          let at = 0;
+          for (const p of points) {
+            chunks.push(bytes.slice(at, p));
+            at = p;
+          }
+          chunks.push(bytes.slice(at));
+          expect(frameAll(chunks)).toEqual(frameAll([bytes]));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -102,6 +102,16 @@ describe('ImapServerSession (sans-I/O)', () => {
       { numRuns: 60 },
     );
   });
+
+  it('never throws on random raw bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
+        const out = await run([bytes, fromLatin1('\r\nzz NOOP\r\n')], 'zz', true);
+        expect(parseResponses(fromLatin1(out)).every((r) => r.ok)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 describe('ImapServerSession limits and misuse', () => {
