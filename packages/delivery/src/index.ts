@@ -9,3 +9,7 @@ export type {
   RecipientState,
   RecipientUpdate,
 } from './queue.js';
+export { DeliveryAgent, retryDelay } from './agent.js';
+export type { DeliveryAgentOptions, DeliveryEventInfo, LocalDelivery, RetryOptions } from './agent.js';
+export { buildDsn, headerOf, statusOf } from './dsn.js';
+export type { DsnInput, DsnRecipient } from './dsn.js';

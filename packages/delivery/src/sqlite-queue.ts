@@ -263,7 +263,11 @@ class SqliteQueue implements Queue {
   }
 
   read(id: string): AsyncIterable<Uint8Array> {
-    return createReadStream(join(this.dir, 'messages', id), { highWaterMark: 64 * 1024 });
+    const path = join(this.dir, 'messages', id);
+    // Opened on first iteration, so an attempt that never reaches DATA leaves no descriptor open.
+    return (async function* () {
+      yield* createReadStream(path, { highWaterMark: 64 * 1024 });
+    })();
   }
 
   async head(id: string, max: number): Promise<Uint8Array> {
