@@ -1,2 +1,2 @@
 export { createSqliteStore, SqliteStore } from './sqlite-store.js';
-export type { SqliteStoreOptions } from './sqlite-store.js';
+export type { SqliteStoreOptions, VerifyReport } from './sqlite-store.js';

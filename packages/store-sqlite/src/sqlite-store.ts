@@ -5,22 +5,27 @@
  * Theory of operation
  *
  * - better-sqlite3 is synchronous, so every write runs as one `BEGIN IMMEDIATE … COMMIT` inside a
- *   single turn of the event loop (`#write`): in this process nothing can observe half of it, and
+ *   single turn of the event loop (`_write`): in this process nothing can observe half of it, and
  *   the IMMEDIATE lock serialises it against writers in other processes. UIDs and MODSEQs are
  *   allocated inside that transaction, so commit order is UID order: a reader that has seen UID k
  *   never later sees a new message below k.
- * - An append streams the message to a temp file first (async, hashing, fsync) with no lock held,
- *   then commits: rename into place + directory fsync + metadata rows, in the one transaction. The
- *   promise resolves after COMMIT, which with `synchronous=FULL` (the default) has fsynced the WAL:
- *   an acknowledged message survives a process crash and a power cut.
- * - Counters (STATUS, quota) and blob reference counts are maintained by triggers (`schema.ts`).
- * - Change events are delivered after COMMIT, synchronously, to plain listener sets, in MODSEQ
- *   order. They reach this process only; `changesSince()` reads the persisted state (messages by
- *   MODSEQ, and `expunge_log`, trimmed per mailbox and reported as trimmed when it was).
+ * - An append streams the message to a temp file (hashing, then fsync) and links it under its
+ *   hash (then fsyncs the directory) with no lock held; the commit re-checks the file inside the
+ *   transaction, before the row that names it (`blob-store.ts` has the argument). Appends ready in
+ *   the same turn share one transaction and one WAL fsync (group commit, `#enqueue`), each in its
+ *   own SAVEPOINT. The promise resolves after COMMIT, which with `synchronous=FULL` (the default)
+ *   has fsynced the WAL: an acknowledged message survives a process crash and a power cut.
+ * - Counters (STATUS, quota) and blob reference counts are maintained by triggers (`schema.ts`);
+ *   a blob whose count reaches zero goes to trash inside the transaction, for good after COMMIT.
+ * - Reads are one deferred (snapshot) transaction each, after one yield to the event loop.
+ * - Change events are delivered after COMMIT, synchronously, to plain listener sets shared by the
+ *   instances of this process on the same directory, in MODSEQ order. Other processes catch up
+ *   with `changesSince()`, which reads the persisted state (messages by MODSEQ, and `expunge_log`,
+ *   trimmed per mailbox and reported as trimmed when it was).
  */
 
 import { realpathSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   Account,
@@ -84,7 +89,7 @@ import { UsageError } from '@mailwire/core';
 import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
-import { DELETED, prepareDatabase } from './schema.js';
+import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
 export interface SqliteStoreOptions {
@@ -119,6 +124,16 @@ export interface SqliteStoreOptions {
 }
 
 const DEFAULT_MAX_MESSAGE = 1024 * 1024 * 1024;
+
+/** What `verify()` found; all empty when the store is consistent. */
+export interface VerifyReport {
+  /** Hashes of message files a row references that do not exist. */
+  readonly missing: readonly string[];
+  /** Hashes whose file size differs from the recorded size. */
+  readonly damaged: readonly string[];
+  /** Counters (mailbox, quota usage, reference counts) that differ from a recount. */
+  readonly counters: readonly string[];
+}
 
 interface MailboxRow {
   id: number;
@@ -1254,6 +1269,39 @@ export class SqliteStore implements MailStore {
     await this.#db.backup(file);
   }
 
+  /**
+   * Consistency check (e.g. after restoring a backup): every referenced message file exists with
+   * the size its row records, and the maintained counters equal a recount. Reads every row and
+   * stats every file; it changes nothing. An empty report means consistent.
+   */
+  async verify(): Promise<VerifyReport> {
+    const snapshot = await this._readAsync(() => ({
+      blobs: this.#s.verifyBlobs.all() as { hash: string; size: number; refs: number; counted: number }[],
+      mailboxes: this.#s.verifyMailboxes.all() as { id: number; name: string; drift: number }[],
+      accounts: this.#s.verifyAccounts.all() as { id: number; address: string; drift: number }[],
+    }));
+    const report: { missing: string[]; damaged: string[]; counters: string[] } = {
+      missing: [],
+      damaged: [],
+      counters: [],
+    };
+    for (const blob of snapshot.blobs) {
+      if (blob.refs !== blob.counted)
+        report.counters.push(`blob ${blob.hash}: refs ${blob.refs}, rows ${blob.counted}`);
+      try {
+        const stats = await stat(this.#blobs.path(blob.hash));
+        if (stats.size !== blob.size) report.damaged.push(blob.hash);
+      } catch {
+        report.missing.push(blob.hash);
+      }
+    }
+    for (const m of snapshot.mailboxes)
+      if (m.drift !== 0) report.counters.push(`mailbox ${m.name} (${m.id})`);
+    for (const a of snapshot.accounts)
+      if (a.drift !== 0) report.counters.push(`account ${a.address} (${a.id}) usage`);
+    return report;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -1635,6 +1683,18 @@ function prepareStatements(db: Database.Database) {
       'SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid',
     ),
 
+    verifyBlobs: p(
+      'SELECT b.hash, b.size, b.refs, (SELECT COUNT(*) FROM messages m WHERE m.blob = b.hash) AS counted FROM blobs b',
+    ),
+    verifyMailboxes: p(`SELECT mb.id, mb.name,
+        (mb.messages != COUNT(m.uid)) + (mb.size != COALESCE(SUM(m.size), 0))
+        + (mb.unseen != COALESCE(SUM((m.sys & ${SEEN}) = 0), 0))
+        + (mb.deleted != COALESCE(SUM((m.sys & ${DELETED}) != 0), 0)) AS drift
+      FROM mailboxes mb LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id`),
+    verifyAccounts: p(`SELECT a.id, a.address,
+        (a.used_messages != COUNT(m.uid)) + (a.used_storage != COALESCE(SUM(m.size), 0)) AS drift
+      FROM accounts a LEFT JOIN mailboxes mb ON mb.account_id = a.id
+      LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY a.id`),
     expungeLogInsert: p('INSERT OR REPLACE INTO expunge_log (mailbox_id, uid, modseq) VALUES (?, ?, ?)'),
     expungeLogDeleteAll: p('DELETE FROM expunge_log WHERE mailbox_id = ?'),
     expungeLogCount: p('SELECT COUNT(*) AS n FROM expunge_log WHERE mailbox_id = ?'),

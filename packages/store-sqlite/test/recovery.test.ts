@@ -77,6 +77,34 @@ describe('recovery at open', () => {
   });
 });
 
+describe('verify()', () => {
+  it('reports nothing for a consistent store, and missing or damaged message files', async () => {
+    const dir = tempDir();
+    const store = openStore(dir);
+    const account = await store.accounts.createAccount({ address: 'v@example.com' });
+    const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
+    const a = await store.append(inbox.id, bytes('Subject: a\r\n\r\na\r\n'), {
+      internalDate: 1,
+      flags: ['\\Seen'],
+    });
+    const b = await store.append(inbox.id, bytes('Subject: b\r\n\r\nb\r\n'), { internalDate: 2 });
+    await store.copy(inbox.id, [a.uid], (await store.createMailbox(account.id, 'Copy')).id);
+    expect(await store.verify()).toEqual({ missing: [], damaged: [], counters: [] });
+    writeFileSync(blobPath(dir, a.blobId), 'truncated');
+    renameSync(blobPath(dir, b.blobId), join(dir, 'elsewhere'));
+    expect(await store.verify()).toEqual({ missing: [b.blobId], damaged: [a.blobId], counters: [] });
+    const db = new Database(join(dir, 'mail.db'));
+    db.prepare('UPDATE mailboxes SET unseen = unseen + 1 WHERE id = ?').run(Number(inbox.id));
+    db.prepare('UPDATE accounts SET used_storage = used_storage + 1').run();
+    db.close();
+    expect((await store.verify()).counters).toEqual([
+      `mailbox INBOX (${inbox.id})`,
+      `account v@example.com (${account.id}) usage`,
+    ]);
+    await store.close();
+  });
+});
+
 describe('group commit', () => {
   it('commits concurrent appends together while one failing append fails alone', async () => {
     const dir = tempDir();
