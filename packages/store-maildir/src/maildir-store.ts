@@ -227,6 +227,8 @@ export class MaildirStore implements MailStore {
   private readonly blobs = new Map<string, Set<Msg>>();
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly maildrops = new Set<string>();
+  /** Folders whose uidlist lock file this instance holds right now. */
+  private readonly held = new Set<Folder>();
   private closed = false;
 
   constructor(options: MaildirStoreOptions) {
@@ -345,6 +347,8 @@ export class MaildirStore implements MailStore {
     for (const [name, folder] of account.folders) {
       if (onDisk.get(name) !== folder.dir) {
         account.folders.delete(name);
+        // Free its id, so a directory another tool renamed is recognised by its uidlist.
+        this.folderById.delete(folder.list.mailboxId);
         gone.set(folder.list.mailboxId, folder);
       }
     }
@@ -354,6 +358,7 @@ export class MaildirStore implements MailStore {
       const before = gone.get(folder.list.mailboxId);
       if (before !== undefined) {
         gone.delete(folder.list.mailboxId);
+        this.forgetFolder(before, false);
         this.emit({
           type: 'mailboxRenamed',
           mailboxId: folder.list.mailboxId,
@@ -367,7 +372,7 @@ export class MaildirStore implements MailStore {
 
   private forgetFolder(folder: Folder, notify: boolean): void {
     folder.deleted = true;
-    folder.account.folders.delete(folder.name);
+    if (folder.account.folders.get(folder.name) === folder) folder.account.folders.delete(folder.name);
     if (this.folderById.get(folder.list.mailboxId) === folder) this.folderById.delete(folder.list.mailboxId);
     for (const msg of folder.messages.values()) this.unindexBlob(msg);
     if (notify)
@@ -424,8 +429,15 @@ export class MaildirStore implements MailStore {
     if (name !== INBOX && (await statOrUndefined(join(dir, 'maildirfolder'))) === undefined) {
       await writeFileAtomic(join(dir, 'maildirfolder'), '', this.sync);
     }
-    await this.reconcile(folder, imported);
-    if (text === undefined) await this.saveUidlist(folder);
+    const release = await acquireLockFile(join(dir, UIDLIST_LOCK), { wait: true });
+    this.held.add(folder);
+    try {
+      await this.reconcile(folder, imported);
+      if (text === undefined) await this.saveUidlist(folder);
+    } finally {
+      this.held.delete(folder);
+      await release();
+    }
     return folder;
   }
 
@@ -507,25 +519,62 @@ export class MaildirStore implements MailStore {
       throw new NotFoundError(`Mailbox ${folder.name} vanished`);
     }
     const old = folder.stamp;
-    if (old !== undefined && now.uidlist !== old.uidlist) {
+    const reload = old !== undefined && now.uidlist !== old.uidlist;
+    const stale =
+      force ||
+      reload ||
+      old === undefined ||
+      !old.trusted ||
+      now.newMtime !== old.newMtime ||
+      now.curMtime !== old.curMtime;
+    if (!stale) return;
+    // Reloading and reconciling write the uidlist: only under its lock file.
+    if (!this.held.has(folder)) {
+      await this.locked([folder], async () => (force ? this.refresh(folder, true) : undefined));
+      return;
+    }
+    if (reload) {
       // Another process (another Mailwire instance) rewrote it: its version is the truth.
       const text = await readTextIfExists(join(folder.dir, UIDLIST_FILE));
       const list = text === undefined ? undefined : parseUidlist(text);
       if (list !== undefined && list.mailboxId === folder.list.mailboxId) {
+        const before = new Map([...folder.messages].map(([uid, m]) => [uid, m.modseq]));
         const { entries, ...header } = list;
         folder.list = header;
         this.setEntries(folder, entries);
+        await this.readKeywords(folder);
+        this.announce(folder, before);
       }
-      force = true;
     }
-    if (
-      force ||
-      old === undefined ||
-      !old.trusted ||
-      now.newMtime !== old.newMtime ||
-      now.curMtime !== old.curMtime
-    ) {
-      await this.reconcile(folder);
+    await this.reconcile(folder);
+  }
+
+  /** Tells subscribers what another process changed, one event per MODSEQ and kind, in order. */
+  private announce(folder: Folder, before: ReadonlyMap<number, number>): void {
+    const groups = new Map<number, { exists: Msg[]; flags: Msg[]; expunged: number[] }>();
+    const group = (modseq: number) => {
+      let g = groups.get(modseq);
+      if (g === undefined) groups.set(modseq, (g = { exists: [], flags: [], expunged: [] }));
+      return g;
+    };
+    for (const msg of [...folder.messages.values()].sort((a, b) => a.uid - b.uid)) {
+      const previous = before.get(msg.uid);
+      if (previous === undefined) group(msg.modseq).exists.push(msg);
+      else if (previous !== msg.modseq) group(msg.modseq).flags.push(msg);
+    }
+    for (const uid of [...before.keys()].sort((a, b) => a - b)) {
+      if (folder.messages.has(uid)) continue;
+      const record = folder.list.expunges.find((x) => x.uid === uid);
+      group(record?.modseq ?? folder.list.highestModseq).expunged.push(uid);
+    }
+    const mailboxId = folder.list.mailboxId;
+    for (const modseq of [...groups.keys()].sort((a, b) => a - b)) {
+      const g = groups.get(modseq)!;
+      if (g.expunged.length > 0) this.emit({ type: 'expunge', mailboxId, modseq, uids: g.expunged });
+      if (g.flags.length > 0)
+        this.emit({ type: 'flags', mailboxId, modseq, messages: this.changes(folder, g.flags) });
+      if (g.exists.length > 0)
+        this.emit({ type: 'exists', mailboxId, modseq, messages: this.changes(folder, g.exists) });
     }
   }
 
@@ -681,14 +730,19 @@ export class MaildirStore implements MailStore {
   private async locked<T>(folders: readonly Folder[], task: () => Promise<T>): Promise<T> {
     const unique = [...new Set(folders)].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
     const releases: (() => Promise<void>)[] = [];
+    const mine: Folder[] = [];
     try {
       for (const folder of unique) {
         if (folder.deleted) throw new NotFoundError(`No mailbox ${folder.list.mailboxId}`);
+        if (this.held.has(folder)) continue;
         releases.push(await acquireLockFile(join(folder.dir, UIDLIST_LOCK), { wait: true }));
+        this.held.add(folder);
+        mine.push(folder);
       }
       for (const folder of unique) await this.refresh(folder);
       return await task();
     } finally {
+      for (const folder of mine) this.held.delete(folder);
       for (const release of releases.reverse()) await release();
     }
   }

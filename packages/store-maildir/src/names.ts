@@ -76,7 +76,9 @@ export function decodeModifiedUtf7(text: string): string | undefined {
         bytes.push((value >> bits) & 0xff);
       }
     }
-    if (bytes.length % 2 !== 0) return undefined;
+    // Whole UTF-16 units, and no stray bits left over (RFC 2152 padding is zero bits).
+    if (bytes.length === 0 || bytes.length % 2 !== 0 || bits >= 6 || (value & ((1 << bits) - 1)) !== 0)
+      return undefined;
     for (let k = 0; k < bytes.length; k += 2) out += String.fromCharCode((bytes[k]! << 8) | bytes[k + 1]!);
     i = end;
   }

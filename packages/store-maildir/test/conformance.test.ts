@@ -1,11 +1,12 @@
 /**
  * The whole `@mailwire/store` conformance kit against `MaildirStore`, with restart (reopen of the
- * same root) and a writer killed with SIGKILL.
+ * same root), writers in other processes and a writer killed with SIGKILL.
  */
 import { runStoreConformance } from '@mailwire/store/conformance';
 import { afterAll } from 'vitest';
 import { MaildirStore } from '../src/index.js';
 import { cleanupDirs, openStore, tempDir } from './helpers.js';
+import { crash, multiProcess } from './hooks.js';
 
 afterAll(cleanupDirs);
 
@@ -24,6 +25,8 @@ runStoreConformance({
     await old.close();
     return openStore(dir, { expungeHistory: EXPUNGE_HISTORY });
   },
+  multiProcess,
+  crash,
   capabilities: {
     expungeHistory: EXPUNGE_HISTORY,
     bigMessageSize: 32 * 1024 * 1024,
