@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/node/index.ts'],
   format: ['esm', 'cjs'],
-  dts: { compilerOptions: { customConditions: [] } },
+  // Node's types only matter for the `/node` subpath; `tsc -p tsconfig.json` keeps the main
+  // entry free of them.
+  dts: { compilerOptions: { customConditions: [], types: ['node'] } },
   clean: true,
   sourcemap: true,
   target: 'node20',

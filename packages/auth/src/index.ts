@@ -1,1 +1,21 @@
-export {};
+export { coreSha256, keyTypeOf } from './crypto.js';
+export type { DkimAlgorithm, DkimCrypto, DkimHash, DkimKeyType } from './crypto.js';
+export {
+  canonicalHeader,
+  DEFAULT_MAX_HEADER_BYTES,
+  HeaderSplitter,
+  relaxedHeader,
+  simpleHeader,
+  splitHeaderFields,
+} from './header.js';
+export type { Canonicalization, RawHeaderField } from './header.js';
+export { parseTagList } from './tag-list.js';
+export type { TagList, TagListResult } from './tag-list.js';
+export { DkimBodyHasher } from './dkim/body-hasher.js';
+export type { DkimBodyHasherOptions } from './dkim/body-hasher.js';
+export { parseDkimKeyRecord, parseDkimSignature } from './dkim/signature.js';
+export type { DkimKeyRecord, DkimSignature, ParseKeyResult, ParseSignatureResult } from './dkim/signature.js';
+export { DEFAULT_OVERSIGNED_HEADERS, DEFAULT_SIGNED_HEADERS, DkimSigner, signDkim } from './dkim/sign.js';
+export type { DkimSignOptions } from './dkim/sign.js';
+export { DkimVerifier, verifyDkim } from './dkim/verify.js';
+export type { DkimResult, DkimResultKind, DkimVerifyOptions } from './dkim/verify.js';

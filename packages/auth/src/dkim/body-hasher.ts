@@ -1,0 +1,137 @@
+/**
+ * The DKIM body hash (RFC 6376 §3.7), computed as the body streams: canonicalisation state
+ * (a CR waiting for its LF, pending whitespace, empty lines held back because they may be the
+ * trailing ones §3.4.3/§3.4.4 remove) carries across chunk boundaries, so any split of the body
+ * gives the same hash and the body is never held.
+ *
+ * Lines may end with CRLF or a bare LF (a message stored with Unix line ends); both hash as CRLF.
+ */
+
+import type { Canonicalization } from '../header.js';
+import { coreSha256, type DkimHash } from '../crypto.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const TAB = 0x09;
+
+export interface DkimBodyHasherOptions {
+  /** Hash only this many canonical octets (`l=`, RFC 6376 §3.5); absent for the whole body. */
+  readonly limit?: number;
+  /** The SHA-256 to use; default the pure-TypeScript one of `@mailwire/core`. */
+  readonly hash?: DkimHash;
+}
+
+/**
+ * @example
+ * const hasher = new DkimBodyHasher('relaxed');
+ * for (const chunk of body) hasher.update(chunk);
+ * const bh = encodeBase64(hasher.digest());
+ */
+export class DkimBodyHasher {
+  private readonly hash: DkimHash;
+  private readonly limit: number;
+  private readonly relaxed: boolean;
+  private readonly out = new Uint8Array(16 * 1024);
+  private outLength = 0;
+  private emitted = 0;
+  private pendingEmptyLines = 0;
+  private lineHasContent = false;
+  private pendingCr = false;
+  private pendingWsp = false;
+  private finished = false;
+
+  constructor(
+    readonly canonicalization: Canonicalization,
+    options: DkimBodyHasherOptions = {},
+  ) {
+    this.hash = options.hash ?? coreSha256();
+    this.limit = options.limit ?? Number.POSITIVE_INFINITY;
+    this.relaxed = canonicalization === 'relaxed';
+  }
+
+  /** Octets of canonical body seen so far (before any `l=` cut). */
+  get canonicalLength(): number {
+    return this.emitted + this.outLength;
+  }
+
+  update(chunk: Uint8Array): void {
+    if (this.finished) return;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        if (byte === LF) {
+          this.endLine();
+          continue;
+        }
+        this.content(CR);
+      }
+      if (byte === CR) this.pendingCr = true;
+      else if (byte === LF) this.endLine();
+      else if (this.relaxed && (byte === SP || byte === TAB)) this.pendingWsp = true;
+      else this.content(byte);
+    }
+  }
+
+  /** The SHA-256 of the canonical body; ends the hasher. */
+  digest(): Uint8Array {
+    if (!this.finished) {
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        this.content(CR);
+      }
+      // RFC 6376 §3.4.3: an empty body is one CRLF (simple); §3.4.4: nothing (relaxed).
+      // A last line without its CRLF gets one, in both (errata 1384).
+      if (this.lineHasContent) this.endLine();
+      else if (!this.relaxed && this.canonicalLength === 0) this.emitCrlf();
+      this.flush();
+      this.finished = true;
+    }
+    return this.hash.digest();
+  }
+
+  private content(byte: number): void {
+    if (!this.lineHasContent) {
+      while (this.pendingEmptyLines > 0) {
+        this.emitCrlf();
+        this.pendingEmptyLines--;
+      }
+      this.lineHasContent = true;
+    }
+    if (this.pendingWsp) {
+      this.pendingWsp = false;
+      this.emit(SP);
+    }
+    this.emit(byte);
+  }
+
+  private endLine(): void {
+    // RFC 6376 §3.4.4: whitespace at the end of a line is dropped (relaxed).
+    this.pendingWsp = false;
+    if (this.lineHasContent) {
+      this.emitCrlf();
+      this.lineHasContent = false;
+    } else {
+      this.pendingEmptyLines++;
+    }
+  }
+
+  private emitCrlf(): void {
+    this.emit(CR);
+    this.emit(LF);
+  }
+
+  private emit(byte: number): void {
+    if (this.outLength === this.out.length) this.flush();
+    this.out[this.outLength++] = byte;
+  }
+
+  private flush(): void {
+    if (this.outLength === 0) return;
+    const room = this.limit - this.emitted;
+    if (room > 0) this.hash.update(this.out.subarray(0, Math.min(room, this.outLength)));
+    this.emitted += this.outLength;
+    this.outLength = 0;
+  }
+}
