@@ -6,10 +6,12 @@ import { ImapServerSession, type ImapServerSessionOptions } from './session/serv
 /**
  * The async driver: runs an `ImapServerSession` over a `Transport`, answering its decisions with
  * hooks (or, by default, with the store's account verification), until the session closes.
+ * No timers and no clock here either: pass `now` (e.g. `Date.now`) for the INTERNALDATE of an
+ * APPEND without a date; idle timeouts come from the transport.
  *
  * @example
  * const store = createMemoryStore({ hasher });
- * listen({ port: 143 }, (transport) => serve(transport, { store }));
+ * listen({ port: 143, onConnection: (transport) => serve(transport, { store, now: Date.now }) });
  */
 export interface ServeOptions extends Omit<ImapServerSessionOptions, 'secure'> {
   readonly store: MailStore;
@@ -27,7 +29,7 @@ export interface ServeOptions extends Omit<ImapServerSessionOptions, 'secure'> {
 }
 
 export async function serve(transport: Transport, options: ServeOptions): Promise<void> {
-  const session = new ImapServerSession({ now: () => Date.now(), ...options, secure: transport.info.secure });
+  const session = new ImapServerSession({ ...options, secure: transport.info.secure });
   const store = options.store;
   const onLogin =
     options.onLogin ?? ((username, password) => store.accounts.verifyPassword(username, password));

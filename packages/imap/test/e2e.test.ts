@@ -16,7 +16,8 @@ beforeAll(async () => {
   server = await listen({
     port: 0,
     host: '127.0.0.1',
-    onConnection: (transport) => serve(transport, { store, allowInsecureAuth: true, starttls: false }),
+    onConnection: (transport) =>
+      serve(transport, { store, allowInsecureAuth: true, starttls: false, now: Date.now }),
   });
 });
 
@@ -195,7 +196,7 @@ describe('end to end over TCP', () => {
       port: 0,
       host: '127.0.0.1',
       tls: createSelfSignedCertificate(),
-      onConnection: (transport) => serve(transport, { store }),
+      onConnection: (transport) => serve(transport, { store, now: Date.now }),
     });
     try {
       const script = `
