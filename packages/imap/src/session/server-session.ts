@@ -61,7 +61,7 @@ export interface ImapServerSessionOptions {
   readonly id?: Readonly<Record<string, string>>;
   /**
    * The current time in milliseconds, for the INTERNALDATE of an APPEND without a date. The
-   * session never reads the clock itself; `serve()` passes `Date.now`. Default: 0.
+   * session never reads the clock itself; pass `Date.now`. Default: 0 (the epoch).
    */
   readonly now?: () => number;
   /** Random bytes for SASL nonces. */
