@@ -205,17 +205,26 @@ function backend(error: unknown): StoreError {
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
 /**
- * The process-wide POP3 maildrop lock table, keyed by database path and mailbox id. It lives in
- * this process only: two processes opening the same store directory do not see each other's
- * locks (see docs/store-sqlite.md).
+ * Process-wide state, kept on `globalThis` under a `Symbol.for` key so that two copies of this
+ * package in one process (duplicated installs, the ESM and CJS builds) share it.
+ *
+ * - `locks`: the POP3 maildrop lock table, keyed by store directory (real path) and mailbox id.
+ *   It lives in this process only: two processes opening the same directory do not see each
+ *   other's locks (see docs/store-sqlite.md).
+ * - `feeds`: change listeners, keyed by store directory and mailbox id, so every `SqliteStore`
+ *   instance opened on the same directory in this process feeds the same subscribers.
  */
-const maildropLocks = new Set<string>();
-
-/**
- * Change listeners of the process, keyed by store directory (real path) and mailbox id, so every
- * `SqliteStore` instance opened on the same directory in this process feeds the same subscribers.
- */
-const feeds = new Map<string, Map<string, Set<ChangeListener>>>();
+interface ProcessState {
+  readonly locks: Set<string>;
+  readonly feeds: Map<string, Map<string, Set<ChangeListener>>>;
+}
+const stateKey = Symbol.for('mailwire.store-sqlite.process-state');
+const processState: ProcessState = ((globalThis as { [stateKey]?: ProcessState })[stateKey] ??= {
+  locks: new Set(),
+  feeds: new Map(),
+});
+const maildropLocks = processState.locks;
+const feeds = processState.feeds;
 
 /**
  * The SQLite-backed `MailStore` (see `createSqliteStore()`); adds `path`, `checkpoint()` and
