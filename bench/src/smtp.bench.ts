@@ -13,7 +13,6 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 
 const here = import.meta.dirname;
-const workspaceRoot = resolve(here, '../..');
 const CLK_TCK = 100;
 
 interface Server {
@@ -185,5 +184,3 @@ export async function run(): Promise<string> {
   }
   return out;
 }
-
-void workspaceRoot;

@@ -6,8 +6,8 @@ const server = await listen({
   host: '127.0.0.1',
   port: Number(process.argv[2] ?? 0),
   limits: { maxConnections: 10_000, maxConnectionsPerIp: 10_000 },
-  onConnection: (transport) =>
-    serve(
+  onConnection: async (transport) => {
+    await serve(
       transport,
       {
         async onData(message) {
@@ -18,7 +18,8 @@ const server = await listen({
         },
       },
       { hostname: 'sink.mailwire.test', maxMessageSize: 50 * 1024 * 1024, maxRecipients: 1000 },
-    ),
+    );
+  },
 });
 process.stdout.write(`${server.port}\n`);
 process.on('SIGTERM', () => {
