@@ -19,3 +19,11 @@ export { DEFAULT_OVERSIGNED_HEADERS, DEFAULT_SIGNED_HEADERS, DkimSigner, signDki
 export type { DkimSignOptions } from './dkim/sign.js';
 export { DkimVerifier, verifyDkim } from './dkim/verify.js';
 export type { DkimResult, DkimResultKind, DkimVerifyOptions } from './dkim/verify.js';
+export { checkHost, isQueryableDomain } from './spf/check-host.js';
+export type { SpfOptions, SpfResult, SpfVerdict } from './spf/check-host.js';
+export { expandMacros } from './spf/macro.js';
+export type { MacroContext, MacroResult } from './spf/macro.js';
+export { isSpfRecord, parseSpfRecord } from './spf/record.js';
+export type { Mechanism, ParseRecordResult, Qualifier, SpfRecord } from './spf/record.js';
+export { receivedSpf } from './spf/received-spf.js';
+export type { ReceivedSpfOptions } from './spf/received-spf.js';
