@@ -15,7 +15,7 @@ import { done, toSequenceSet } from './util.js';
 
 const CHARSETS = new Set(['UTF-8', 'US-ASCII']);
 
-/** Messages read whole for BODY/TEXT matching at most; larger ones match on their first bytes. */
+/** Octets of one text part read for BODY/TEXT matching at most; larger parts match on their first bytes. */
 const MAX_TEXT_SCAN = 16 * 1024 * 1024;
 
 export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
@@ -73,6 +73,7 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
 class Candidate {
   private index: MimeIndex | undefined;
   private headerFields: { name: string; value: string }[] | undefined;
+  private text: string | undefined;
   constructor(
     readonly ctx: CommandContext,
     readonly view: MailboxView,
@@ -116,22 +117,23 @@ class Candidate {
     return (await this.headers()).filter((f) => f.name === lower).map((f) => f.value);
   }
 
-  /** Decoded text of every text/* leaf part. */
+  /** Decoded text of every text/* leaf part; only those parts are read (attachments never are). */
   async bodyText(): Promise<string> {
+    if (this.text !== undefined) return this.text;
     const index = await this.mime();
-    const end = Math.min(this.meta.size, MAX_TEXT_SCAN);
-    const raw = await readBytes(this.ctx.store, this.view.mailboxId, this.meta.uid, 0, end);
-    let text = '';
     const leaves = listParts(index).filter(
       ({ part }) => part.parts === undefined && part.message === undefined,
     );
     const parts = leaves.length > 0 ? leaves.map((l) => l.part) : [index.root];
+    let text = '';
     for (const part of parts) {
       if (part.type !== 'text') continue;
-      const body = raw.subarray(Math.min(part.bodyStart, raw.length), Math.min(part.bodyEnd, raw.length));
+      const end = Math.min(part.bodyEnd, part.bodyStart + MAX_TEXT_SCAN);
+      const body = await readBytes(this.ctx.store, this.view.mailboxId, this.meta.uid, part.bodyStart, end);
       const decoded = decodeTransfer(body, part.encoding) ?? body;
       text += `${decodeCharset(decoded, getParam(part.params, 'charset'))}\n`;
     }
+    this.text = text;
     return text;
   }
 }
