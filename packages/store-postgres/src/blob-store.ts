@@ -60,7 +60,7 @@ export interface DatabaseBlobStoreOptions {
   readonly schema: string;
   /** Octets per row (default 256 KiB). Changing it later is safe: each locator records its own. */
   readonly chunkSize?: number;
-  /** Chunks fetched per query while reading (default 4, i.e. 1 MiB). */
+  /** Chunks fetched per query while reading (default 1). */
   readonly readBatch?: number;
 }
 
@@ -77,7 +77,7 @@ export function createDatabaseBlobStore(options: DatabaseBlobStoreOptions): Blob
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1024 || chunkSize > 64 * 1024 * 1024) {
     throw new TypeError('chunkSize must be an integer between 1 KiB and 64 MiB');
   }
-  const readBatch = Math.max(1, Math.trunc(options.readBatch ?? 4));
+  const readBatch = Math.max(1, Math.trunc(options.readBatch ?? 1));
   const table = `"${schema}".blob_chunks`;
 
   return {
@@ -125,13 +125,13 @@ export function createDatabaseBlobStore(options: DatabaseBlobStoreOptions): Blob
       const last = Math.floor((end - 1) / perChunk);
       while (seq <= last) {
         const upTo = Math.min(last, seq + readBatch - 1);
-        const { rows } = await db.query<{ seq: number; data: Buffer }>({
-          text: `SELECT seq, data FROM ${table} WHERE object_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`,
-          values: [id, seq, upTo],
-        });
+        const { rows } = await db.query<{ data: Buffer }>(
+          `SELECT data FROM ${table} WHERE object_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`,
+          [id, seq, upTo],
+        );
         if (rows.length !== upTo - seq + 1) throw new Error(`blob ${locator} is missing chunks`);
-        for (const row of rows) {
-          const chunkStart = row.seq * perChunk;
+        for (const [i, row] of rows.entries()) {
+          const chunkStart = (seq + i) * perChunk;
           const from = Math.max(0, start - chunkStart);
           const to = Math.min(row.data.length, end - chunkStart);
           if (to > from) yield new Uint8Array(row.data.buffer, row.data.byteOffset + from, to - from);

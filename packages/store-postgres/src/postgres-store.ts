@@ -374,7 +374,8 @@ export class PostgresStore implements MailStore {
       }
       client.release();
       for (const c of ctx.changes) this.#feed.committed(c.mailboxId, c.seq, c.change);
-      if (ctx.removeAfter.length > 0) await this.#blobs.remove(ctx.removeAfter, this.#pool).catch(() => undefined);
+      if (ctx.removeAfter.length > 0)
+        await this.#blobs.remove(ctx.removeAfter, this.#pool).catch(() => undefined);
       return result;
     }
   }
@@ -485,7 +486,11 @@ export class PostgresStore implements MailStore {
     return rows[0] === undefined ? undefined : this._info(rows[0]);
   }
 
-  async #mailboxByName(c: Client | pg.Pool, accountId: string, name: string): Promise<MailboxRow | undefined> {
+  async #mailboxByName(
+    c: Client | pg.Pool,
+    accountId: string,
+    name: string,
+  ): Promise<MailboxRow | undefined> {
     const { rows } = await c.query<MailboxRow>(
       this._q('SELECT * FROM §mailboxes WHERE account_id = $1 AND name = $2'),
       [accountId, name],
@@ -531,7 +536,9 @@ export class PostgresStore implements MailStore {
     );
     if (rows.length > 0) {
       await c.query(
-        this._q('UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1'),
+        this._q(
+          'UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1',
+        ),
         [row.account_id, rows.length, rows.reduce((sum, r) => sum + num(r.size), 0)],
       );
       await this._unref(
@@ -556,7 +563,9 @@ export class PostgresStore implements MailStore {
     const counts = new Map<string, number>();
     for (const h of hashes) counts.set(h, (counts.get(h) ?? 0) + 1);
     const keys = [...counts.keys()].sort(byCodeUnits);
-    await c.query(this._q('SELECT 1 FROM §blobs WHERE hash = ANY($1::text[]) ORDER BY hash FOR UPDATE'), [keys]);
+    await c.query(this._q('SELECT 1 FROM §blobs WHERE hash = ANY($1::text[]) ORDER BY hash FOR UPDATE'), [
+      keys,
+    ]);
     const { rows } = await c.query<{ hash: string; refs: string; locator: string }>(
       this._q(`UPDATE §blobs b SET refs = b.refs - t.n FROM unnest($1::text[], $2::bigint[]) AS t(h, n)
                WHERE b.hash = t.h RETURNING b.hash, b.refs::text AS refs, b.locator`),
@@ -577,7 +586,9 @@ export class PostgresStore implements MailStore {
     const counts = new Map<string, number>();
     for (const h of hashes) counts.set(h, (counts.get(h) ?? 0) + 1);
     const keys = [...counts.keys()].sort(byCodeUnits);
-    await c.query(this._q('SELECT 1 FROM §blobs WHERE hash = ANY($1::text[]) ORDER BY hash FOR UPDATE'), [keys]);
+    await c.query(this._q('SELECT 1 FROM §blobs WHERE hash = ANY($1::text[]) ORDER BY hash FOR UPDATE'), [
+      keys,
+    ]);
     await c.query(
       this._q(`UPDATE §blobs b SET refs = b.refs + t.n FROM unnest($1::text[], $2::bigint[]) AS t(h, n)
                WHERE b.hash = t.h`),
@@ -619,7 +630,9 @@ export class PostgresStore implements MailStore {
     await this.#trimExpunged(c, mailbox.id);
     if (options.usage) {
       await c.query(
-        this._q('UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1'),
+        this._q(
+          'UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1',
+        ),
         [mailbox.account_id, uids.length, size],
       );
     }
@@ -642,10 +655,10 @@ export class PostgresStore implements MailStore {
     // Whole MODSEQs only: a MODSEQ is either fully known or reported as trimmed.
     const cut = rows[0]!.modseq;
     await c.query(this._q('DELETE FROM §expunged WHERE mailbox_id = $1 AND modseq <= $2'), [mailboxId, cut]);
-    await c.query(this._q('UPDATE §mailboxes SET trimmed_modseq = GREATEST(trimmed_modseq, $2) WHERE id = $1'), [
-      mailboxId,
-      cut,
-    ]);
+    await c.query(
+      this._q('UPDATE §mailboxes SET trimmed_modseq = GREATEST(trimmed_modseq, $2) WHERE id = $1'),
+      [mailboxId, cut],
+    );
   }
 
   /**
@@ -674,7 +687,9 @@ export class PostgresStore implements MailStore {
     );
     if (pending.size > 0) {
       const { rows: stat } = await c.query<{ n: string; p: string }>(
-        this._q('SELECT count(*)::text AS n, COALESCE(max(position), 0)::text AS p FROM §keywords WHERE mailbox_id = $1'),
+        this._q(
+          'SELECT count(*)::text AS n, COALESCE(max(position), 0)::text AS p FROM §keywords WHERE mailbox_id = $1',
+        ),
         [mailboxId],
       );
       const max = this.#maxKeywords;
@@ -696,7 +711,11 @@ export class PostgresStore implements MailStore {
   #checkQuota(account: AccountRow, messages: number, octets: number): void {
     const usedMessages = num(account.used_messages);
     const usedStorage = num(account.used_storage);
-    if (account.quota_messages !== null && messages > 0 && usedMessages + messages > num(account.quota_messages)) {
+    if (
+      account.quota_messages !== null &&
+      messages > 0 &&
+      usedMessages + messages > num(account.quota_messages)
+    ) {
       throw new QuotaExceededError({
         resource: 'MESSAGE',
         limit: num(account.quota_messages),
@@ -764,7 +783,11 @@ export class PostgresStore implements MailStore {
     }
   }
 
-  async createMailbox(accountId: string, name: string, options: CreateMailboxOptions = {}): Promise<MailboxInfo> {
+  async createMailbox(
+    accountId: string,
+    name: string,
+    options: CreateMailboxOptions = {},
+  ): Promise<MailboxInfo> {
     const canonical = normalizeMailboxName(name);
     const key = accountKey(accountId);
     if (key === undefined) throw new NotFoundError(`No account ${accountId}`);
@@ -776,10 +799,10 @@ export class PostgresStore implements MailStore {
       }
       const row = await this._createMailboxRow(c, key, canonical, options.specialUse ?? null);
       if (options.subscribe === true) {
-        await c.query(this._q('INSERT INTO §subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING'), [
-          key,
-          canonical,
-        ]);
+        await c.query(
+          this._q('INSERT INTO §subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING'),
+          [key, canonical],
+        );
       }
       return (await this.#infoById(c, row.id))!;
     });
@@ -853,15 +876,18 @@ export class PostgresStore implements MailStore {
       }
       // Two passes through temporary names keep UNIQUE (account_id, name) satisfied throughout.
       for (const member of family) {
-        await c.query(this._q('UPDATE §mailboxes SET name = $2 WHERE id = $1'), [member.id, `\u0001${member.id}`]);
+        await c.query(this._q('UPDATE §mailboxes SET name = $2 WHERE id = $1'), [
+          member.id,
+          `\u0001${member.id}`,
+        ]);
       }
       for (const member of family) {
         const newName = target + member.name.slice(source.length);
         await c.query(this._q('UPDATE §mailboxes SET name = $2 WHERE id = $1'), [member.id, newName]);
-        const moved = await c.query(this._q('DELETE FROM §subscriptions WHERE account_id = $1 AND name = $2'), [
-          key,
-          member.name,
-        ]);
+        const moved = await c.query(
+          this._q('DELETE FROM §subscriptions WHERE account_id = $1 AND name = $2'),
+          [key, member.name],
+        );
         if ((moved.rowCount ?? 0) > 0) {
           await c.query(
             this._q('INSERT INTO §subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING'),
@@ -879,7 +905,11 @@ export class PostgresStore implements MailStore {
     });
   }
 
-  async setSpecialUse(accountId: string, name: string, specialUse: SpecialUse | undefined): Promise<MailboxInfo> {
+  async setSpecialUse(
+    accountId: string,
+    name: string,
+    specialUse: SpecialUse | undefined,
+  ): Promise<MailboxInfo> {
     const canonical = normalizeMailboxName(name);
     const allowed = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash'];
     if (specialUse !== undefined && !allowed.includes(specialUse)) {
@@ -905,12 +935,15 @@ export class PostgresStore implements MailStore {
       const { rows } = await c.query(this._q('SELECT 1 FROM §accounts WHERE id = $1'), [key]);
       if (rows.length === 0) throw new NotFoundError(`No account ${accountId}`);
       if (subscribed)
-        await c.query(this._q('INSERT INTO §subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING'), [
+        await c.query(
+          this._q('INSERT INTO §subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING'),
+          [key, canonical],
+        );
+      else
+        await c.query(this._q('DELETE FROM §subscriptions WHERE account_id = $1 AND name = $2'), [
           key,
           canonical,
         ]);
-      else
-        await c.query(this._q('DELETE FROM §subscriptions WHERE account_id = $1 AND name = $2'), [key, canonical]);
     });
   }
 
@@ -919,7 +952,10 @@ export class PostgresStore implements MailStore {
     if (key === undefined) throw new NotFoundError(`No account ${accountId}`);
     const exists = await this._query('SELECT 1 FROM §accounts WHERE id = $1', [key]);
     if (exists.length === 0) throw new NotFoundError(`No account ${accountId}`);
-    const rows = await this._query<{ name: string }>('SELECT name FROM §subscriptions WHERE account_id = $1', [key]);
+    const rows = await this._query<{ name: string }>(
+      'SELECT name FROM §subscriptions WHERE account_id = $1',
+      [key],
+    );
     return rows.map((r) => r.name).sort(byCodeUnits);
   }
 
@@ -1022,13 +1058,18 @@ export class PostgresStore implements MailStore {
         );
         const first = num(rows[0]!.uid_next) - stored.length;
         const modseq = num(rows[0]!.highest_modseq);
-        if (first + stored.length - 1 > 0xffffffff) throw new BackendError('UID space of the mailbox exhausted');
+        if (first + stored.length - 1 > 0xffffffff)
+          throw new BackendError('UID space of the mailbox exhausted');
         await c.query(
-          this._q('UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1'),
+          this._q(
+            'UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1',
+          ),
           [account.id, stored.length, total],
         );
         // Blob rows last, in hash order (the lock order); a duplicate copy of known content goes.
-        const order = stored.map((_, i) => i).sort((a, b) => byCodeUnits(stored[a]!.sha256, stored[b]!.sha256));
+        const order = stored
+          .map((_, i) => i)
+          .sort((a, b) => byCodeUnits(stored[a]!.sha256, stored[b]!.sha256));
         const redundant: string[] = [];
         for (const i of order) {
           const blob = stored[i]!;
@@ -1078,10 +1119,12 @@ export class PostgresStore implements MailStore {
     } finally {
       // An external store's bytes of a failed append are nobody's.
       if (external && !committed && stored.length > 0) {
-        await this.#blobs.remove(
-          stored.map((b) => b.locator),
-          this.#pool,
-        ).catch(() => undefined);
+        await this.#blobs
+          .remove(
+            stored.map((b) => b.locator),
+            this.#pool,
+          )
+          .catch(() => undefined);
       }
     }
   }
@@ -1139,10 +1182,13 @@ export class PostgresStore implements MailStore {
     );
     const first = num(rows[0]!.uid_next) - messages.length;
     const modseq = num(rows[0]!.highest_modseq);
-    if (first + messages.length - 1 > 0xffffffff) throw new BackendError('UID space of the mailbox exhausted');
+    if (first + messages.length - 1 > 0xffffffff)
+      throw new BackendError('UID space of the mailbox exhausted');
     if (usage) {
       await c.query(
-        this._q('UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1'),
+        this._q(
+          'UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1',
+        ),
         [dest.account_id, messages.length, size],
       );
       await this.#addRefs(
@@ -1224,7 +1270,14 @@ export class PostgresStore implements MailStore {
           messages.reduce((sum, m) => sum + num(m.size), 0),
         );
       }
-      const { mapping, modseq, sourceModseq } = await this.#moveRows(c, ctx, source, dest, messages, crossAccount);
+      const { mapping, modseq, sourceModseq } = await this.#moveRows(
+        c,
+        ctx,
+        source,
+        dest,
+        messages,
+        crossAccount,
+      );
       return {
         destMailboxId: dest.id,
         uidValidity: num(dest.uid_validity),
@@ -1282,7 +1335,8 @@ export class PostgresStore implements MailStore {
         else candidates.push(m);
       }
       const probe = candidates.map((m) => applyFlags(decodeFlags(m.flags), mode, flags));
-      if (probe.every((p) => p === undefined)) return { changed: [], modified, modseq: num(row.highest_modseq) };
+      if (probe.every((p) => p === undefined))
+        return { changed: [], modified, modseq: num(row.highest_modseq) };
       const [spelled] = mode === 'remove' ? [flags] : await this.#spell(c, key, [flags]);
       const updates: { uid: number; before: number; flags: string[] }[] = [];
       for (const m of candidates) {
@@ -1360,7 +1414,8 @@ export class PostgresStore implements MailStore {
 
   async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
     this._check();
-    if (ref === null || typeof ref !== 'object') throw new InvalidError('readMessage needs a message reference');
+    if (ref === null || typeof ref !== 'object')
+      throw new InvalidError('readMessage needs a message reference');
     let rows: { size: string; locator: string }[];
     if ('blobId' in ref) {
       const hash = String(ref.blobId);
@@ -1368,7 +1423,8 @@ export class PostgresStore implements MailStore {
       rows = await this._query('SELECT size, locator FROM §blobs WHERE hash = $1', [hash]);
     } else {
       const key = mailboxKey(ref.mailboxId);
-      if (key === undefined || !Number.isSafeInteger(ref.uid) || ref.uid < 1) throw new NotFoundError('No such message');
+      if (key === undefined || !Number.isSafeInteger(ref.uid) || ref.uid < 1)
+        throw new NotFoundError('No such message');
       rows = await this._query(
         `SELECT b.size, b.locator FROM §messages m JOIN §blobs b ON b.hash = m.blob_hash
          WHERE m.mailbox_id = $1 AND m.uid = $2`,
@@ -1391,14 +1447,19 @@ export class PostgresStore implements MailStore {
   }
 
   async getMimeIndex(blobId: string): Promise<unknown> {
-    const rows = await this._query<{ mime: unknown }>('SELECT mime FROM §blobs WHERE hash = $1', [String(blobId)]);
+    const rows = await this._query<{ mime: unknown }>('SELECT mime FROM §blobs WHERE hash = $1', [
+      String(blobId),
+    ]);
     if (rows.length === 0) throw new NotFoundError(`No blob ${blobId}`);
     return rows[0]!.mime ?? undefined;
   }
 
   async setMimeIndex(blobId: string, index: unknown): Promise<void> {
     const json = index === undefined ? null : JSON.stringify(index);
-    const rows = await this._query('UPDATE §blobs SET mime = $2 WHERE hash = $1 RETURNING 1', [String(blobId), json]);
+    const rows = await this._query('UPDATE §blobs SET mime = $2 WHERE hash = $1 RETURNING 1', [
+      String(blobId),
+      json,
+    ]);
     if (rows.length === 0) throw new NotFoundError(`No blob ${blobId}`);
   }
 
@@ -1407,7 +1468,8 @@ export class PostgresStore implements MailStore {
 
   subscribe(mailboxId: string, listener: ChangeListener): () => void {
     this._check();
-    if (typeof listener !== 'function') throw new UsageError('ERR_INVALID_ARGUMENT', 'listener must be a function');
+    if (typeof listener !== 'function')
+      throw new UsageError('ERR_INVALID_ARGUMENT', 'listener must be a function');
     const key = mailboxKey(mailboxId);
     if (key === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
     return this.#feed.subscribe(key, listener);
@@ -1426,14 +1488,18 @@ export class PostgresStore implements MailStore {
     });
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { rows } = await client.query<MailboxRow>(this._q('SELECT * FROM §mailboxes WHERE id = $1'), [key]);
+      const { rows } = await client.query<MailboxRow>(this._q('SELECT * FROM §mailboxes WHERE id = $1'), [
+        key,
+      ]);
       const row = rows[0];
       if (row === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
       const highestModseq = num(row.highest_modseq);
       if (modseq < num(row.trimmed_modseq)) return { trimmed: true, highestModseq };
       const changed = (
         await client.query<MessageRow>(
-          this._q('SELECT uid, flags, modseq FROM §messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid'),
+          this._q(
+            'SELECT uid, flags, modseq FROM §messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid',
+          ),
           [key, modseq],
         )
       ).rows.map((m) => ({ uid: num(m.uid), flags: decodeFlags(m.flags), modseq: num(m.modseq) }));
@@ -1462,10 +1528,10 @@ export class PostgresStore implements MailStore {
     if (key === undefined) throw new NotFoundError(`No account ${accountId}`);
     const accounts = await this._query('SELECT 1 FROM §accounts WHERE id = $1', [key]);
     if (accounts.length === 0) throw new NotFoundError(`No account ${accountId}`);
-    const rows = await this._query<MailboxRow>('SELECT * FROM §mailboxes WHERE account_id = $1 AND name = $2', [
-      key,
-      canonical,
-    ]);
+    const rows = await this._query<MailboxRow>(
+      'SELECT * FROM §mailboxes WHERE account_id = $1 AND name = $2',
+      [key, canonical],
+    );
     const row = rows[0];
     if (row === undefined) throw new NotFoundError(`No mailbox ${canonical}`);
     // RFC 1939 §8: the server acquires an exclusive-access lock on the maildrop. A session-level
@@ -1578,7 +1644,8 @@ class PostgresMaildrop implements Maildrop {
   }
 
   #live(): void {
-    if (this.#done) throw new UsageError('ERR_INVALID_STATE', 'The maildrop was already committed or released');
+    if (this.#done)
+      throw new UsageError('ERR_INVALID_STATE', 'The maildrop was already committed or released');
   }
 
   async commit(): Promise<ExpungeResult> {
@@ -1608,7 +1675,9 @@ class PostgresAccounts implements AccountStore {
   }
 
   async #account(row: AccountRow, c?: Client): Promise<Account> {
-    const sql = this.#store._q('SELECT address, position FROM §addresses WHERE account_id = $1 ORDER BY position');
+    const sql = this.#store._q(
+      'SELECT address, position FROM §addresses WHERE account_id = $1 ORDER BY position',
+    );
     const rows =
       c === undefined
         ? await this.#store._query<{ address: string; position: number }>(
@@ -1685,9 +1754,10 @@ class PostgresAccounts implements AccountStore {
     const secrets = await this.#secrets(input.password);
     const s = this.#store;
     return s._tx(async (c) => {
-      const { rows: taken } = await c.query(s._q('SELECT 1 FROM §addresses WHERE address_key = ANY($1::text[])'), [
-        keys,
-      ]);
+      const { rows: taken } = await c.query(
+        s._q('SELECT 1 FROM §addresses WHERE address_key = ANY($1::text[])'),
+        [keys],
+      );
       if (taken.length > 0) throw new AlreadyExistsError('Address is taken');
       const { rows } = await c.query<AccountRow>(
         s._q(`INSERT INTO §accounts (address, password, scram, quota_storage, quota_messages)
@@ -1715,11 +1785,10 @@ class PostgresAccounts implements AccountStore {
     const key = accountKey(accountId);
     if (key === undefined) throw new NotFoundError(`No account ${accountId}`);
     const secrets = await this.#secrets(password);
-    const rows = await this.#store._query('UPDATE §accounts SET password = $2, scram = $3 WHERE id = $1 RETURNING 1', [
-      key,
-      secrets.hash,
-      secrets.scram,
-    ]);
+    const rows = await this.#store._query(
+      'UPDATE §accounts SET password = $2, scram = $3 WHERE id = $1 RETURNING 1',
+      [key, secrets.hash, secrets.scram],
+    );
     if (rows.length === 0) throw new NotFoundError(`No account ${accountId}`);
   }
 
@@ -1800,9 +1869,10 @@ class PostgresAccounts implements AccountStore {
     const s = this.#store;
     await s._tx(async (c, ctx) => {
       if (!(await s._lockAccounts(c, [key])).has(key)) throw new NotFoundError(`No account ${accountId}`);
-      const { rows: ids } = await c.query<{ id: string }>(s._q('SELECT id FROM §mailboxes WHERE account_id = $1'), [
-        key,
-      ]);
+      const { rows: ids } = await c.query<{ id: string }>(
+        s._q('SELECT id FROM §mailboxes WHERE account_id = $1'),
+        [key],
+      );
       const boxes = await s._lockMailboxes(
         c,
         ids.map((r) => r.id),

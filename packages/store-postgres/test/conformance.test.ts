@@ -4,14 +4,17 @@
  * writer killed with SIGKILL. Each store gets a fresh schema, dropped after its test.
  */
 import { runStoreConformance } from '@mailwire/store/conformance';
+import { afterAll } from 'vitest';
 import { crash, multiProcess } from './hooks.js';
-import { dropSchema, freshSchema, openStore, schemaOf } from './helpers.js';
+import { dropLater, openStore, schemaOf, settleSchemas, takeSchema } from './helpers.js';
+
+afterAll(settleSchemas);
 
 const EXPUNGE_HISTORY = 50;
 
 runStoreConformance({
   name: 'postgres',
-  create: async () => openStore(freshSchema(), { expungeHistory: EXPUNGE_HISTORY }),
+  create: async () => openStore(await takeSchema(), { expungeHistory: EXPUNGE_HISTORY }),
   reopen: async (old) => {
     const schema = schemaOf(old);
     await old.close();
@@ -20,7 +23,7 @@ runStoreConformance({
   openPeer: async (store) => openStore(schemaOf(store), { expungeHistory: EXPUNGE_HISTORY }),
   destroy: async (store) => {
     await store.close();
-    await dropSchema(schemaOf(store));
+    dropLater(schemaOf(store));
   },
   multiProcess,
   crash,

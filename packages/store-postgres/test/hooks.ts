@@ -66,7 +66,8 @@ export const multiProcess: MultiProcessHooks = {
         }),
       ),
     );
-    for (const run of runs) if (run.error !== undefined || !run.done) throw new Error(run.error ?? 'worker died');
+    for (const run of runs)
+      if (run.error !== undefined || !run.done) throw new Error(run.error ?? 'worker died');
     return runs.flatMap((run) => run.acks.map((a) => a.uid));
   },
 };
