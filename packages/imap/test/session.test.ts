@@ -260,6 +260,22 @@ describe('IMAP session', () => {
     await c.close();
   });
 
+  it('IDLE without a selected mailbox ends on DONE; a peer that leaves mid-IDLE ends the session', async () => {
+    const store = await makeStore();
+    const c = await loggedIn(store);
+    c.write('i IDLE\r\n');
+    await c.until(/\+ idling\r\n/);
+    c.write('done\r\n');
+    expect(await c.until(/i (OK|NO|BAD)[^\n]*\r\n/)).toMatch(/i OK/);
+    c.write('j IDLE\r\n');
+    await c.until(/\+ idling\r\n/);
+    c.write('NOPE\r\n');
+    expect(await c.until(/j (OK|NO|BAD)[^\n]*\r\n/)).toMatch(/j BAD/);
+    c.write('k IDLE\r\n');
+    await c.until(/\+ idling\r\n/);
+    await c.close(); // serve() resolves: the session saw the end of the stream while idling
+  });
+
   it('answers ID, NAMESPACE, UNSELECT, CLOSE and LOGOUT', async () => {
     const { c } = await withMessages(1);
     expect(await c.command('a ID ("name" "test")')).toContain('* ID ("name" "Mailwire")');
