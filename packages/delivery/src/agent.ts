@@ -14,10 +14,9 @@
  * Time is injected (`now()`); the timer loop of `start()` is the only place that sleeps.
  */
 
-import net from 'node:net';
 import type { TlsInfo, Transport } from '@mailwire/core';
 import { type DeliveryTargetOptions, type Resolver, resolveDeliveryTargets } from '@mailwire/dns';
-import { NodeTransport } from '@mailwire/node';
+import { connectSmtp } from './client-transport.js';
 import { type SmtpClientRecipient, SmtpClient, type SmtpReply, type TransactionResult } from '@mailwire/smtp';
 import { buildDsn, type DsnRecipient, headerOf, statusOf } from './dsn.js';
 import type { Queue, QueuedMessage, QueuedRecipient, RecipientUpdate } from './queue.js';
@@ -62,7 +61,7 @@ export interface DeliveryAgentOptions {
   readonly hostname: string;
   /** Milliseconds since the epoch; default `Date.now`. */
   readonly now?: () => number;
-  /** Opens a connection; default TCP through `node:net` wrapped in `@mailwire/node`'s transport. */
+  /** Opens a connection; default `connectSmtp()` (TCP, with a client-side STARTTLS upgrade). */
   readonly connect?: (address: string, port: number, host: string) => Promise<Transport>;
   /** The SMTP port for an MX host; default 25. */
   readonly portFor?: (host: string) => number;
@@ -74,9 +73,14 @@ export interface DeliveryAgentOptions {
   readonly retry?: RetryOptions;
   /** Send one delay warning (RFC 3464 Action: delayed) once a message waited this long. Default off. */
   readonly delayWarningAfterMs?: number;
-  /** Client TLS upgrade after STARTTLS; without it the agent does not use STARTTLS. */
+  /** Client TLS upgrade after STARTTLS; default `transport.startTls()`. */
   readonly startTls?: (transport: Transport, host: string) => Promise<TlsInfo>;
-  readonly tls?: 'opportunistic' | 'required';
+  /**
+   * STARTTLS policy. Default `'opportunistic'` with the default `connect` or a `startTls` hook
+   * (a failed handshake is retried once in clear, RFC 7435), `'none'` with a custom `connect` and
+   * no hook.
+   */
+  readonly tls?: 'none' | 'opportunistic' | 'required';
   readonly localDelivery?: LocalDelivery;
   /** Connect timeout, ms. Default 30 s. */
   readonly connectTimeoutMs?: number;
@@ -141,25 +145,6 @@ class Semaphore {
 export function retryDelay(attempts: number, retry: RetryOptions = {}): number {
   const r = { ...DEFAULT_RETRY, ...retry };
   return Math.min(r.maxMs, r.initialMs * r.factor ** attempts);
-}
-
-function defaultConnect(timeoutMs: number) {
-  return (address: string, port: number): Promise<Transport> =>
-    new Promise((resolve, reject) => {
-      const socket = net.connect({ host: address, port });
-      const timer = setTimeout(
-        () => socket.destroy(new Error(`connect timeout ${address}:${port}`)),
-        timeoutMs,
-      );
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new NodeTransport(socket));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
 }
 
 /**
@@ -367,32 +352,46 @@ export class DeliveryAgent {
   private async open(
     hosts: readonly { readonly name: string; readonly addresses: readonly { readonly address: string }[] }[],
   ): Promise<{ client: SmtpClient; host: string } | { failure: string }> {
-    const connect = this.options.connect ?? defaultConnect(this.options.connectTimeoutMs ?? 30_000);
+    const timeout = this.options.connectTimeoutMs ?? 30_000;
+    const connect =
+      this.options.connect ??
+      ((address: string, port: number, host: string) =>
+        connectSmtp(address, port, { servername: host, connectTimeoutMs: timeout }));
+    const startTls = this.options.startTls;
+    const policy =
+      this.options.tls ?? (this.options.connect === undefined || startTls ? 'opportunistic' : 'none');
     let failure = '451 4.4.1 No answer from any mail exchanger';
     for (const host of hosts) {
       const port = this.options.portFor?.(host.name) ?? 25;
       for (const { address } of host.addresses) {
-        let transport: Transport;
-        try {
-          transport = await connect(address, port, host.name);
-        } catch (error) {
-          failure = `451 4.4.1 Connection to ${host.name} [${address}] failed: ${String((error as Error).message ?? error)}`;
-          this.options.onLog?.(failure);
-          continue;
+        for (const tls of policy === 'opportunistic' ? (['opportunistic', 'none'] as const) : [policy]) {
+          let transport: Transport;
+          try {
+            transport = await connect(address, port, host.name);
+          } catch (error) {
+            failure = `451 4.4.1 Connection to ${host.name} [${address}] failed: ${String((error as Error).message ?? error)}`;
+            this.options.onLog?.(failure);
+            break;
+          }
+          const client = new SmtpClient(transport, {
+            hostname: this.options.hostname,
+            tls,
+            ...(startTls ? { startTls: (t: Transport) => startTls(t, host.name) } : {}),
+          });
+          const hello = await client.connect();
+          if (hello.ok) return { client, host: host.name };
+          transport.destroy();
+          if (client.tlsFailure !== undefined) {
+            failure = `451 4.7.0 TLS with ${host.name} [${address}] failed`;
+            this.options.onLog?.(`${failure}: ${String(client.tlsFailure)}`);
+            continue; // opportunistic: once more in clear
+          }
+          failure = replyText(hello.result.reply);
+          // A server that refuses us (greeting, EHLO, TLS) is a temporary problem for the message.
+          if (failure.startsWith('5')) failure = `451 4.4.0 ${host.name} refused the connection: ${failure}`;
+          this.options.onLog?.(`${host.name} [${address}]: ${failure}`);
+          break;
         }
-        const startTls = this.options.startTls;
-        const client = new SmtpClient(transport, {
-          hostname: this.options.hostname,
-          tls: startTls ? (this.options.tls ?? 'opportunistic') : 'none',
-          ...(startTls ? { startTls: (t: Transport) => startTls(t, host.name) } : {}),
-        });
-        const hello = await client.connect();
-        if (hello.ok) return { client, host: host.name };
-        failure = replyText(hello.result.reply);
-        // A server that refuses us (greeting, EHLO, TLS) is a temporary problem for the message.
-        if (failure.startsWith('5')) failure = `451 4.4.0 ${host.name} refused the connection: ${failure}`;
-        this.options.onLog?.(`${host.name} [${address}]: ${failure}`);
-        transport.destroy();
       }
     }
     return { failure };

@@ -13,3 +13,5 @@ export { DeliveryAgent, retryDelay } from './agent.js';
 export type { DeliveryAgentOptions, DeliveryEventInfo, LocalDelivery, RetryOptions } from './agent.js';
 export { buildDsn, headerOf, statusOf } from './dsn.js';
 export type { DsnInput, DsnRecipient } from './dsn.js';
+export { ClientTransport, connectSmtp } from './client-transport.js';
+export type { ConnectSmtpOptions } from './client-transport.js';

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { createFakeResolver } from '@mailwire/dns';
+import { createSelfSignedCertificate } from '@mailwire/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryAgent, type DeliveryAgentOptions } from '../src/agent.js';
 import { createSqliteQueue } from '../src/sqlite-queue.js';
@@ -34,6 +35,7 @@ async function setup(sinkPorts: Record<string, number>, extra: Partial<DeliveryA
   });
   const local: { from: string; to: readonly string[]; body: string }[] = [];
   const log: string[] = [];
+  const lines: string[] = [];
   const agent = new DeliveryAgent({
     queue,
     resolver,
@@ -49,9 +51,10 @@ async function setup(sinkPorts: Record<string, number>, extra: Partial<DeliveryA
     onDelivered: (i) => log.push(`delivered ${i.recipient}`),
     onDeferred: (i) => log.push(`deferred ${i.recipient} ${i.reply.slice(0, 9)}`),
     onBounced: (i) => log.push(`bounced ${i.recipient}`),
+    onLog: (line) => lines.push(line),
     ...extra,
   });
-  return { queue, agent, clock, local, log, resolver };
+  return { queue, agent, clock, local, log, resolver, lines };
 }
 
 async function sink(hooks?: Parameters<typeof startSink>[0]) {
@@ -91,7 +94,9 @@ describe('DeliveryAgent end to end', () => {
     clock.advance(21 * MIN);
     await agent.runOnce();
     expect(log.at(-1)).toBe('delivered bob@example.com');
-    expect(s.messages).toEqual([{ from: 'alice@local.test', to: ['bob@example.com'], body: MESSAGE }]);
+    expect(s.messages).toEqual([
+      { from: 'alice@local.test', to: ['bob@example.com'], body: MESSAGE, secure: false },
+    ]);
     expect(await agent.list()).toEqual([]);
   });
 
@@ -168,7 +173,7 @@ describe('DeliveryAgent end to end', () => {
 
   it('tries the MX hosts in order: mx1 refuses connections, mx2 takes the mail', async () => {
     const s = await sink();
-    const { queue, agent, log, resolver } = await setup({
+    const { queue, agent, log, resolver, lines } = await setup({
       'mx1.example.com': await closedPort(),
       'mx2.example.com': s.port,
     });
@@ -177,7 +182,22 @@ describe('DeliveryAgent end to end', () => {
     await queue.enqueue({ from: 'alice@local.test', to: ['bob@example.com'], message: bytes(MESSAGE) });
     await agent.runOnce();
     expect(log).toEqual(['delivered bob@example.com']);
+    expect(lines).toEqual([
+      expect.stringMatching(/^451 4\.4\.1 Connection to mx1\.example\.com \[127\.0\.0\.2\] failed/),
+    ]);
     expect(s.messages).toHaveLength(1);
+  });
+
+  it('uses STARTTLS opportunistically (RFC 3207) with the default connect', async () => {
+    const s = await startSink(undefined, createSelfSignedCertificate({ commonName: 'mx1.example.com' }));
+    sinks.push(s);
+    const { queue, agent, log } = await setup({ 'mx1.example.com': s.port });
+    await queue.enqueue({ from: 'alice@local.test', to: ['bob@example.com'], message: bytes(MESSAGE) });
+    await agent.runOnce();
+    expect(log).toEqual(['delivered bob@example.com']);
+    expect(s.messages).toEqual([
+      { from: 'alice@local.test', to: ['bob@example.com'], body: MESSAGE, secure: true },
+    ]);
   });
 
   it('reuses one connection for several messages to one destination (perDestination: 1)', async () => {

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listen, type MailwireServer } from '@mailwire/node';
+import { type CertificatePair, listen, type MailwireServer } from '@mailwire/node';
 import { type SmtpHooks, serve } from '@mailwire/smtp';
 
 export interface SinkMessage {
   from: string;
   to: string[];
   body: string;
+  secure?: boolean;
 }
 
 export interface Sink {
@@ -19,10 +20,14 @@ export interface Sink {
 }
 
 /** An SMTP sink on 127.0.0.1 built from the smtp package's `serve()`; `hooks` override the defaults. */
-export async function startSink(hooks: (sink: Sink) => SmtpHooks = () => ({})): Promise<Sink> {
+export async function startSink(
+  hooks: (sink: Sink) => SmtpHooks = () => ({}),
+  tls?: CertificatePair,
+): Promise<Sink> {
   const sink = { messages: [] as SinkMessage[], connections: 0 } as Sink;
   const server = await listen({
     port: 0,
+    ...(tls ? { tls } : {}),
     onConnection: async (transport) => {
       sink.connections++;
       await serve(
@@ -35,12 +40,13 @@ export async function startSink(hooks: (sink: Sink) => SmtpHooks = () => ({})): 
               from: envelope.from ? `${envelope.from.localPart}@${envelope.from.domain}` : '',
               to: envelope.recipients.map((r) => `${r.to.localPart}@${r.to.domain}`),
               body,
+              secure: envelope.secure,
             });
             return undefined;
           },
           ...hooks(sink),
         },
-        { hostname: 'sink.test' },
+        { hostname: 'sink.test', starttls: tls !== undefined },
       );
     },
   });

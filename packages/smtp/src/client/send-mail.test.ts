@@ -96,6 +96,31 @@ describe('sendMail() against SmtpServerSession', () => {
     expect(await s.done).toBe('quit');
   });
 
+  it('upgrades with STARTTLS when offered, then sends over the secure channel', async () => {
+    let secure: boolean | undefined;
+    const s = server(
+      {
+        onStartTls: () => {
+          secure = true;
+        },
+      },
+      { starttls: true },
+    );
+    const events: string[] = [];
+    const result = await sendMail(s.client, {
+      hostname: 'client.example',
+      from: 'alice@example.org',
+      to: ['bob@example.com'],
+      message: utf8(MESSAGE),
+      tls: 'required',
+      onEvent: (e) => events.push(e.type),
+    });
+    expect(result.recipients[0]!.status).toBe('sent');
+    expect(events).toContain('starttls');
+    expect(secure).toBe(true);
+    expect(s.received[0]!.body).toBe(MESSAGE);
+  });
+
   it('uses BDAT when the server offers CHUNKING', async () => {
     const s = server({}, { extensions: { chunking: true } });
     const written: string[] = [];

@@ -58,11 +58,17 @@ export class SmtpClient {
   private readonly transport: Transport;
   private readonly options: SmtpClientDriverOptions;
   private ended = false;
+  private tlsError: unknown;
 
   constructor(transport: Transport, options: SmtpClientDriverOptions) {
     this.transport = transport;
     this.options = options;
     this.session = new SmtpClientSession({ secure: transport.info.secure, ...options });
+  }
+
+  /** The error of a failed STARTTLS upgrade (the connection is then closed), if any. */
+  get tlsFailure(): unknown {
+    return this.tlsError;
   }
 
   /** True once the session ended (closed event seen). */
@@ -149,7 +155,9 @@ export class SmtpClient {
           try {
             const info = await start(this.transport);
             this.session.tlsStarted(info);
-          } catch {
+          } catch (error) {
+            this.tlsError = error ?? new Error('TLS failed');
+            this.transport.destroy();
             this.session.close();
           }
         }
