@@ -27,3 +27,18 @@ export { isSpfRecord, parseSpfRecord } from './spf/record.js';
 export type { Mechanism, ParseRecordResult, Qualifier, SpfRecord } from './spf/record.js';
 export { receivedSpf } from './spf/received-spf.js';
 export type { ReceivedSpfOptions } from './spf/received-spf.js';
+export { aligned, evaluateDmarc } from './dmarc/evaluate.js';
+export type { DmarcInput, DmarcOptions, DmarcResultKind, DmarcVerdict } from './dmarc/evaluate.js';
+export { discoverDmarc, isDmarcRecord, organizationalDomain, parseDmarcRecord } from './dmarc/record.js';
+export type {
+  Alignment,
+  DmarcDiscovery,
+  DmarcDiscoveryOptions,
+  DmarcPolicy,
+  DmarcRecord,
+  ParseDmarcResult,
+} from './dmarc/record.js';
+export { fromDomain } from './dmarc/from-domain.js';
+export type { FromDomainResult } from './dmarc/from-domain.js';
+export { authenticationResults } from './authentication-results.js';
+export type { AuthenticationResultsInput } from './authentication-results.js';
