@@ -13,9 +13,11 @@
  *   local listener. A notification is only a wake-up call; the log is the truth, so a lost or
  *   coalesced notification only delays events until the next one, and a reconnect catches up.
  * - Local commits skip the round trip when their row is the next one expected.
- * - A new subscription learns its starting point with a query on the LISTEN connection; changes
- *   that commit while that query is in flight and that this instance made or was notified of lower
- *   the starting point, so a change made after `subscribe()` returned is not missed.
+ * - A new subscription learns its starting point with a query on the LISTEN connection. Changes
+ *   this instance made after `subscribe()` returned, and changes notified while the query was in
+ *   flight, lower that starting point (the query waits for local writes that started after the
+ *   subscription to report their numbers), so a local change made after `subscribe()` returned is
+ *   never missed; for another node's change "after" can only mean "after the query".
  * - The log keeps the last `history` rows per mailbox; a listener more than that behind (the LISTEN
  *   connection was down for long) skips the gap, and `changesSince()` is the way to resynchronise.
  */
@@ -34,6 +36,10 @@ export interface ChangeFeedOptions {
   readonly schema: string;
   readonly channel: string;
   readonly connect: () => Promise<DedicatedClient>;
+  /** The number of the latest local write transaction started so far. */
+  readonly mark: () => number;
+  /** Resolves when every local write numbered above `mark` that is running now has finished. */
+  readonly settled: (mark: number) => Promise<void>;
 }
 
 interface FeedState {
@@ -43,6 +49,8 @@ interface FeedState {
   lastSeq: number | undefined;
   /** While the starting point is pending: the lowest `seq - 1` seen from commits/notifications. */
   floor: number;
+  /** Local writes numbered above this started after the subscription. */
+  readonly mark: number;
   running: boolean;
   again: boolean;
 }
@@ -125,6 +133,7 @@ export class ChangeFeed {
         listeners: new Set(),
         lastSeq: undefined,
         floor: Number.POSITIVE_INFINITY,
+        mark: this.#options.mark(),
         running: false,
         again: false,
       };
@@ -152,6 +161,9 @@ export class ChangeFeed {
            0)::text AS seq`,
         [state.mailboxId],
       );
+      // A local write that started after subscribe() may have committed before the query ran but
+      // not yet reported it: wait for those, so their numbers lower the floor first.
+      await this.#options.settled(state.mark);
       if (state.lastSeq !== undefined) return;
       state.lastSeq = Math.min(Number(rows[0]!.seq), state.floor);
       this.#kick(state);

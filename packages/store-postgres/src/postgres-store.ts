@@ -227,6 +227,9 @@ export class PostgresStore implements MailStore {
   readonly #changeHistory: number;
   readonly #sql = new Map<string, string>();
   readonly #maildrops = new Set<PostgresMaildrop>();
+  /** Local write transactions by number, while they run (for the change feed's starting points). */
+  readonly #running = new Map<number, Promise<void>>();
+  #writes = 0;
   #closed = false;
   #dummyHash: Promise<string> | undefined;
 
@@ -273,7 +276,15 @@ export class PostgresStore implements MailStore {
             return { client, release: () => client.end() };
           };
     this.#blobs = options.blobs ?? createDatabaseBlobStore({ schema: this.schema });
-    this.#feed = new ChangeFeed({ schema: this.schema, channel, connect: this.#dedicated });
+    this.#feed = new ChangeFeed({
+      schema: this.schema,
+      channel,
+      connect: this.#dedicated,
+      mark: () => this.#writes,
+      settled: async (mark) => {
+        await Promise.all([...this.#running].filter(([n]) => n > mark).map(([, done]) => done));
+      },
+    });
     this.#hasher = options.hasher ?? defaultHasher();
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
     this.#maxKeywords = options.maxKeywords;
@@ -345,6 +356,23 @@ export class PostgresStore implements MailStore {
    */
   async _tx<T>(fn: (c: Client, ctx: TxContext) => Promise<T>, retry = true): Promise<T> {
     this._check();
+    const n = ++this.#writes;
+    let finished!: () => void;
+    this.#running.set(
+      n,
+      new Promise<void>((resolve) => {
+        finished = resolve;
+      }),
+    );
+    try {
+      return await this.#attempts(fn, retry);
+    } finally {
+      this.#running.delete(n);
+      finished();
+    }
+  }
+
+  async #attempts<T>(fn: (c: Client, ctx: TxContext) => Promise<T>, retry: boolean): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const ctx: TxContext = { changes: [], removeAfter: [] };
       let client: Client;
