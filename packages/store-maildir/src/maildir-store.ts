@@ -25,6 +25,7 @@
  *   hard link (one inode for both); separate deliveries of identical content are separate files.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { type FSWatcher, watch } from 'node:fs';
 import { copyFile, link, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -125,6 +126,11 @@ export interface MaildirStoreOptions {
    * again on its next use (file systems with coarse timestamps; default 2000).
    */
   readonly dirtyWindowMs?: number;
+  /**
+   * Watch subscribed folders (`fs.watch`) so changes by other processes or tools reach listeners
+   * promptly (default true); without it they show at the folder's next operation.
+   */
+  readonly watch?: boolean;
 }
 
 const REGISTRY_FILE = 'mailwire-accounts.json';
@@ -142,6 +148,8 @@ type Sub = 'new' | 'cur';
 interface Msg {
   readonly uid: number;
   modseq: number;
+  /** The MODSEQ at which it appeared in this folder. */
+  added: number;
   internalDate: number;
   size: number;
   hash: string;
@@ -227,6 +235,11 @@ export class MaildirStore implements MailStore {
   private readonly blobs = new Map<string, Set<Msg>>();
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly maildrops = new Set<string>();
+  private readonly watchers = new Map<
+    string,
+    { watchers: FSWatcher[]; timer?: NodeJS.Timeout | undefined }
+  >();
+  private readonly watch: boolean;
   /** Folders whose uidlist lock file this instance holds right now. */
   private readonly held = new Set<Folder>();
   private closed = false;
@@ -238,10 +251,17 @@ export class MaildirStore implements MailStore {
     this.expungeHistory = options.expungeHistory ?? 10_000;
     this.sync = options.fsync ?? true;
     this.dirtyWindowMs = options.dirtyWindowMs ?? 2000;
+    this.watch = options.watch ?? true;
     this.limits = { maxMessageSize: this.maxMessageSize, maxKeywords: MAX_KEYWORDS };
     this.accounts = this.accountStore();
     this.ready = this.mutex.run(() => this.load());
     this.ready.catch(() => undefined);
+  }
+
+  /** Resolves once the store has read its root (every method waits for this by itself). */
+  async opened(): Promise<this> {
+    await this.ready;
+    return this;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -386,6 +406,26 @@ export class MaildirStore implements MailStore {
   /** Loads (creating the Maildir and uidlist where missing) and reconciles one folder. */
   private async loadFolder(account: AccountState, name: string, dir: string): Promise<Folder> {
     for (const sub of ['cur', 'new', 'tmp']) await ensureDir(join(dir, sub));
+    // The uidlist is read under its lock, so no other writer is between its rename and its write.
+    const release = await acquireLockFile(join(dir, UIDLIST_LOCK), { wait: true });
+    let loaded: Folder | undefined;
+    try {
+      return await this.loadFolderLocked(account, name, dir, (folder) => {
+        loaded = folder;
+        this.held.add(folder);
+      });
+    } finally {
+      if (loaded !== undefined) this.held.delete(loaded);
+      await release();
+    }
+  }
+
+  private async loadFolderLocked(
+    account: AccountState,
+    name: string,
+    dir: string,
+    onFolder: (folder: Folder) => void,
+  ): Promise<Folder> {
     const text = await readTextIfExists(join(dir, UIDLIST_FILE));
     let list = text === undefined ? undefined : parseUidlist(text);
     let imported: Map<string, number> | undefined;
@@ -429,15 +469,9 @@ export class MaildirStore implements MailStore {
     if (name !== INBOX && (await statOrUndefined(join(dir, 'maildirfolder'))) === undefined) {
       await writeFileAtomic(join(dir, 'maildirfolder'), '', this.sync);
     }
-    const release = await acquireLockFile(join(dir, UIDLIST_LOCK), { wait: true });
-    this.held.add(folder);
-    try {
-      await this.reconcile(folder, imported);
-      if (text === undefined) await this.saveUidlist(folder);
-    } finally {
-      this.held.delete(folder);
-      await release();
-    }
+    onFolder(folder);
+    await this.reconcile(folder, imported);
+    if (text === undefined) await this.saveUidlist(folder);
     return folder;
   }
 
@@ -449,6 +483,7 @@ export class MaildirStore implements MailStore {
       const msg: Msg = {
         uid: e.uid,
         modseq: e.modseq,
+        added: e.added ?? e.modseq,
         internalDate: e.internalDate,
         size: e.size,
         hash: e.hash,
@@ -559,8 +594,12 @@ export class MaildirStore implements MailStore {
     };
     for (const msg of [...folder.messages.values()].sort((a, b) => a.uid - b.uid)) {
       const previous = before.get(msg.uid);
-      if (previous === undefined) group(msg.modseq).exists.push(msg);
-      else if (previous !== msg.modseq) group(msg.modseq).flags.push(msg);
+      if (previous === undefined) {
+        // New to us: announced at the MODSEQ it appeared (with its current flags), and a later
+        // flag change at its own MODSEQ.
+        group(Math.min(msg.added, msg.modseq)).exists.push(msg);
+        if (msg.added < msg.modseq) group(msg.modseq).flags.push(msg);
+      } else if (previous !== msg.modseq) group(msg.modseq).flags.push(msg);
     }
     for (const uid of [...before.keys()].sort((a, b) => a - b)) {
       if (folder.messages.has(uid)) continue;
@@ -645,6 +684,7 @@ export class MaildirStore implements MailStore {
       added.push({
         uid,
         modseq: 0,
+        added: 0,
         internalDate: Math.floor(Number(info.mtimeMs)),
         size: sizeOf(file.fileName) ?? Number(info.size),
         hash,
@@ -659,6 +699,7 @@ export class MaildirStore implements MailStore {
       for (const msg of changed) msg.modseq = modseq;
       for (const msg of added) {
         msg.modseq = modseq;
+        msg.added = modseq;
         folder.messages.set(msg.uid, msg);
         folder.byBase.set(baseOf(msg.fileName), msg);
         this.indexBlob(msg);
@@ -719,6 +760,7 @@ export class MaildirStore implements MailStore {
         internalDate: m.internalDate,
         size: m.size,
         hash: m.hash,
+        added: m.added,
         fileName: m.fileName,
       })),
     };
@@ -1347,6 +1389,7 @@ export class MaildirStore implements MailStore {
               msg: {
                 uid: 0,
                 modseq: 0,
+                added: 0,
                 internalDate: Math.floor(items[i]!.internalDate),
                 size: s.size,
                 hash: s.hash,
@@ -1363,7 +1406,7 @@ export class MaildirStore implements MailStore {
             await fsyncDir(join(folder.dir, sub), this.sync);
           const modseq = ++folder.list.highestModseq;
           const msgs = placed.map((p) => {
-            const msg: Msg = { ...p.msg, uid: folder.list.nextUid++, modseq };
+            const msg: Msg = { ...p.msg, uid: folder.list.nextUid++, modseq, added: modseq };
             folder.messages.set(msg.uid, msg);
             folder.byBase.set(baseOf(msg.fileName), msg);
             this.indexBlob(msg);
@@ -1432,7 +1475,7 @@ export class MaildirStore implements MailStore {
         const mapping: UidMapping[] = [];
         const added: Msg[] = [];
         for (const p of placed) {
-          const msg: Msg = { ...p.msg, uid: dest.list.nextUid++, modseq };
+          const msg: Msg = { ...p.msg, uid: dest.list.nextUid++, modseq, added: modseq };
           dest.messages.set(msg.uid, msg);
           dest.byBase.set(baseOf(msg.fileName), msg);
           this.indexBlob(msg);
@@ -1512,6 +1555,7 @@ export class MaildirStore implements MailStore {
         ...p.from,
         uid: dest.list.nextUid++,
         modseq,
+        added: modseq,
         sub: p.sub,
         fileName: p.fileName,
         folder: dest,
@@ -1697,13 +1741,59 @@ export class MaildirStore implements MailStore {
 
   subscribe(mailboxId: string, listener: ChangeListener): () => void {
     let set = this.listeners.get(mailboxId);
-    if (set === undefined) this.listeners.set(mailboxId, (set = new Set()));
+    if (set === undefined) {
+      this.listeners.set(mailboxId, (set = new Set()));
+      if (this.watch) this.ready.then(() => this.startWatching(mailboxId)).catch(() => undefined);
+    }
     const entry: ChangeListener = (c) => listener(c);
     set.add(entry);
     return () => {
       set.delete(entry);
-      if (set.size === 0 && this.listeners.get(mailboxId) === set) this.listeners.delete(mailboxId);
+      if (set.size === 0 && this.listeners.get(mailboxId) === set) {
+        this.listeners.delete(mailboxId);
+        this.stopWatching(mailboxId);
+      }
     };
+  }
+
+  /**
+   * Watches a subscribed folder (its uidlist, `new/` and `cur/`), so changes by another Mailwire
+   * instance or another Maildir tool reach listeners without waiting for the next operation.
+   */
+  private startWatching(mailboxId: string): void {
+    const folder = this.folderById.get(mailboxId);
+    if (this.closed || folder === undefined || this.watchers.has(mailboxId) || !this.listeners.has(mailboxId))
+      return;
+    const entry: { watchers: FSWatcher[]; timer?: NodeJS.Timeout | undefined } = { watchers: [] };
+    const poke = () => {
+      if (entry.timer !== undefined || this.closed) return;
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        this.run(async () => {
+          const current = this.folderById.get(mailboxId);
+          if (current !== undefined) await this.refresh(current);
+        }).catch(() => undefined);
+      }, 10);
+      entry.timer.unref();
+    };
+    for (const dir of [folder.dir, join(folder.dir, 'new'), join(folder.dir, 'cur')]) {
+      try {
+        const watcher = watch(dir, { persistent: false }, poke);
+        watcher.on('error', () => undefined);
+        entry.watchers.push(watcher);
+      } catch {
+        // No watching on this file system: changes show at the next operation instead.
+      }
+    }
+    this.watchers.set(mailboxId, entry);
+  }
+
+  private stopWatching(mailboxId: string): void {
+    const entry = this.watchers.get(mailboxId);
+    if (entry === undefined) return;
+    this.watchers.delete(mailboxId);
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    for (const watcher of entry.watchers) watcher.close();
   }
 
   changesSince(mailboxId: string, modseq: number): Promise<ChangesSince> {
@@ -1827,6 +1917,7 @@ export class MaildirStore implements MailStore {
     await this.mutex.run(async () => {
       this.closed = true;
     });
+    for (const id of [...this.watchers.keys()]) this.stopWatching(id);
     this.listeners.clear();
   }
 }

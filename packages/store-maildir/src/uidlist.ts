@@ -4,7 +4,7 @@
  * `<uid> <fields> :<file name>`), under its own name so neither tool misreads the other's fields:
  *
  *     MW1 V<uidvalidity> N<next uid> M<highest modseq> E<expunge floor> I<mailbox id> [U<special-use>]
- *     <uid> M<modseq> T<internal date ms> S<size> H<sha-256 hex> :<file name as last seen>
+ *     <uid> M<modseq> A<modseq when added> T<internal date ms> S<size> H<sha-256 hex> :<file name>
  *     -<uid> M<modseq>                                      (an expunge, for changesSince)
  *
  * The file is always replaced whole (temp file, fsync, rename), so a reader sees the old or the new
@@ -15,6 +15,8 @@ import type { SpecialUse } from '@mailwire/store';
 export interface UidlistEntry {
   readonly uid: number;
   modseq: number;
+  /** The MODSEQ at which the message appeared (so another instance can replay exists + flags). */
+  added?: number;
   internalDate: number;
   size: number;
   hash: string;
@@ -101,7 +103,16 @@ export function parseUidlist(text: string): Uidlist | undefined {
       fileName.length === 0
     )
       continue;
-    list.entries.push({ uid, modseq, internalDate, size, hash, fileName });
+    const added = int(f.get('A'));
+    list.entries.push({
+      uid,
+      modseq,
+      ...(added === undefined ? {} : { added }),
+      internalDate,
+      size,
+      hash,
+      fileName,
+    });
   }
   list.entries.sort((a, b) => a.uid - b.uid);
   list.expunges.sort((a, b) => a.modseq - b.modseq);
@@ -129,7 +140,9 @@ export function serializeUidlist(list: Uidlist): string {
   if (list.specialUse !== undefined) head.push(`U${list.specialUse}`);
   const out = [head.join(' ')];
   for (const e of list.entries)
-    out.push(`${e.uid} M${e.modseq} T${e.internalDate} S${e.size} H${e.hash} :${e.fileName}`);
+    out.push(
+      `${e.uid} M${e.modseq}${e.added === undefined ? '' : ` A${e.added}`} T${e.internalDate} S${e.size} H${e.hash} :${e.fileName}`,
+    );
   for (const x of list.expunges) out.push(`-${x.uid} M${x.modseq}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 /**
  * The whole `@mailwire/store` conformance kit against `MaildirStore`, with restart (reopen of the
- * same root), writers in other processes and a writer killed with SIGKILL.
+ * same root), a peer instance on the same root, writers in other processes and a writer killed with SIGKILL.
  */
 import { runStoreConformance } from '@mailwire/store/conformance';
 import { afterAll } from 'vitest';
@@ -25,6 +25,7 @@ runStoreConformance({
     await old.close();
     return openStore(dir, { expungeHistory: EXPUNGE_HISTORY });
   },
+  openPeer: async (store) => openStore(dirOf(store), { expungeHistory: EXPUNGE_HISTORY }).opened(),
   multiProcess,
   crash,
   capabilities: {
