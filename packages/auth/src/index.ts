@@ -42,3 +42,23 @@ export { fromDomain } from './dmarc/from-domain.js';
 export type { FromDomainResult } from './dmarc/from-domain.js';
 export { authenticationResults } from './authentication-results.js';
 export type { AuthenticationResultsInput } from './authentication-results.js';
+export {
+  discoverMtaSts,
+  MTA_STS_MAX_POLICY_BYTES,
+  mxMatchesPolicy,
+  parseMtaStsPolicy,
+  parseMtaStsRecord,
+} from './mta-sts/mta-sts.js';
+export type {
+  CachedMtaStsPolicy,
+  MtaStsCache,
+  MtaStsDiscovery,
+  MtaStsFetchResponse,
+  MtaStsMode,
+  MtaStsOptions,
+  MtaStsParse,
+  MtaStsPolicy,
+  MtaStsRecord,
+} from './mta-sts/mta-sts.js';
+export { parseTlsRptRecord } from './mta-sts/tls-rpt.js';
+export type { TlsRptParse, TlsRptRecord } from './mta-sts/tls-rpt.js';
