@@ -210,6 +210,50 @@ describe('DeliveryAgent end to end', () => {
     expect(s.connections).toBe(1);
   });
 
+  it('keeps at most perDestination connections open to one domain', async () => {
+    let open = 0;
+    let most = 0;
+    const s = await sink(() => ({
+      onConnect: () => {
+        open++;
+        most = Math.max(most, open);
+        return undefined;
+      },
+      onClose: () => {
+        open--;
+      },
+      onData: async (message) => {
+        for await (const _ of message);
+        await new Promise((r) => setTimeout(r, 20));
+        return undefined;
+      },
+    }));
+    const { queue, agent, log } = await setup({ 'mx1.example.com': s.port }, { perDestination: 2 });
+    for (let i = 0; i < 6; i++)
+      await queue.enqueue({ from: 'alice@local.test', to: [`u${i}@example.com`], message: bytes(MESSAGE) });
+    await agent.runOnce();
+    expect(log.filter((l) => l.startsWith('delivered'))).toHaveLength(6);
+    expect(most).toBe(2);
+    expect(s.connections).toBe(2);
+  });
+
+  it('respects NOTIFY=NEVER: a bounce without a DSN', async () => {
+    const s = await sink(() => ({
+      onRcptTo: () => ({ code: 550, enhanced: '5.1.1', text: 'No such user' }),
+    }));
+    const { queue, agent, local, log } = await setup({ 'mx1.example.com': s.port });
+    await queue.enqueue({
+      from: 'alice@local.test',
+      to: [{ address: 'nobody@example.com', notify: [] }],
+      message: bytes(MESSAGE),
+    });
+    await agent.runOnce();
+    await agent.runOnce();
+    expect(log).toEqual(['bounced nobody@example.com']);
+    expect(local).toEqual([]);
+    expect(await queue.list()).toEqual([]);
+  });
+
   it('splits one message across domains and bounces an unroutable domain at once', async () => {
     const a = await sink();
     const b = await sink();
