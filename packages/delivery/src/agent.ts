@@ -286,7 +286,10 @@ export class DeliveryAgent {
       try {
         for (let job = queueOfJobs.shift(); job; job = queueOfJobs.shift()) {
           if (!connection || connection.client.closed) {
-            if (connection) this.slots.release();
+            if (connection) {
+              await connection.client.quit().catch(() => undefined);
+              this.slots.release();
+            }
             connection = undefined;
             await this.slots.acquire();
             const opened = await this.open(targets.hosts);

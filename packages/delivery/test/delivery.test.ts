@@ -171,6 +171,30 @@ describe('DeliveryAgent end to end', () => {
     expect(s.messages).toHaveLength(1);
   });
 
+  it('after a dropped connection the next message to the domain gets a new one in the same run', async () => {
+    let dataAttempts = 0;
+    const s = await sink((sinkRef) => ({
+      async onData(message, envelope, ctx) {
+        if (dataAttempts++ === 0) {
+          ctx.transport.destroy();
+          throw new Error('dropped');
+        }
+        for await (const _ of message);
+        sinkRef.messages.push({ from: '', to: envelope.recipients.map((r) => r.to.localPart), body: '' });
+        return undefined;
+      },
+    }));
+    const { queue, agent, log } = await setup({ 'mx1.example.com': s.port }, { perDestination: 1 });
+    await queue.enqueue({ from: 'alice@local.test', to: ['u1@example.com'], message: bytes(MESSAGE) });
+    await queue.enqueue({ from: 'alice@local.test', to: ['u2@example.com'], message: bytes(MESSAGE) });
+    await agent.runOnce();
+    expect(log.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      'deferred u1@example.com',
+      'delivered u2@example.com',
+    ]);
+    expect(s.connections).toBe(2);
+  });
+
   it('tries the MX hosts in order: mx1 refuses connections, mx2 takes the mail', async () => {
     const s = await sink();
     const { queue, agent, log, resolver, lines } = await setup({

@@ -73,7 +73,7 @@ export class SmtpClient {
 
   /** True once the session ended (closed event seen). */
   get closed(): boolean {
-    return this.ended;
+    return this.ended || this.session.state === 'closed';
   }
 
   /** Waits for the greeting, EHLO, TLS and AUTH; resolves with the extensions, or the failure. */
