@@ -308,6 +308,7 @@ export async function startServer(
     const ip = t.info.remoteAddress;
     return serveImap(t, {
       store,
+      now: Date.now,
       hostname: config.hostname,
       starttls: !implicit,
       allowInsecureAuth: config.allowInsecureAuth,
