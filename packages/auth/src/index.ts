@@ -15,7 +15,13 @@ export { DkimBodyHasher } from './dkim/body-hasher.js';
 export type { DkimBodyHasherOptions } from './dkim/body-hasher.js';
 export { parseDkimKeyRecord, parseDkimSignature } from './dkim/signature.js';
 export type { DkimKeyRecord, DkimSignature, ParseKeyResult, ParseSignatureResult } from './dkim/signature.js';
-export { DEFAULT_OVERSIGNED_HEADERS, DEFAULT_SIGNED_HEADERS, DkimSigner, signDkim } from './dkim/sign.js';
+export {
+  DEFAULT_OVERSIGNED_HEADERS,
+  DEFAULT_SIGNED_HEADERS,
+  DkimSigner,
+  selectHeaders,
+  signDkim,
+} from './dkim/sign.js';
 export type { DkimSignOptions } from './dkim/sign.js';
 export { DkimVerifier, verifyDkim } from './dkim/verify.js';
 export type { DkimResult, DkimResultKind, DkimVerifyOptions } from './dkim/verify.js';
@@ -62,3 +68,5 @@ export type {
 } from './mta-sts/mta-sts.js';
 export { parseTlsRptRecord } from './mta-sts/tls-rpt.js';
 export type { TlsRptParse, TlsRptRecord } from './mta-sts/tls-rpt.js';
+export { ARC_MAX_INSTANCES, ArcSealer, ArcVerifier, sealArc, verifyArc } from './arc/arc.js';
+export type { ArcChainStatus, ArcResult, ArcSealOptions, ArcVerifyOptions } from './arc/arc.js';

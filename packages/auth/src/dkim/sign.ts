@@ -155,7 +155,7 @@ export class DkimSigner {
       throw new UsageError('ERR_AUTH_HEADER_TOO_LARGE', 'message header over the limit');
     const fields = this.splitter.fields();
     const bodyHash = encodeBase64(this.body.digest());
-    const names = this.selectHeaders(fields);
+    const names = selectHeaders(fields, this.options.headers, this.options.oversign);
     const tags: string[] = [
       'v=1',
       `a=${this.algorithm}`,
@@ -172,26 +172,29 @@ export class DkimSigner {
     const signature = await this.options.crypto.sign(this.algorithm, this.options.privateKey, data);
     return `${unsigned}${foldBase64(encodeBase64(signature), lastLineLength(unsigned))}\r\n`;
   }
+}
 
-  private selectHeaders(fields: readonly RawHeaderField[]): string[] {
-    const wanted = (this.options.headers ?? DEFAULT_SIGNED_HEADERS).map((name) => name.toLowerCase());
-    if (!wanted.includes('from')) wanted.unshift('from');
-    const oversign = new Set(
-      (this.options.oversign ?? DEFAULT_OVERSIGNED_HEADERS).map((n) => n.toLowerCase()),
-    );
-    const counts = new Map<string, number>();
-    for (const field of fields) {
-      const name = field.name.toLowerCase();
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
-    // Every present instance first, in the order asked, then one more of each over-signed name
-    // (the layout of RFC 8463 appendix A).
-    const names: string[] = [];
-    const unique = [...new Set(wanted)];
-    for (const name of unique) for (let i = 0; i < (counts.get(name) ?? 0); i++) names.push(name);
-    for (const name of unique) if (oversign.has(name)) names.push(name);
-    return names;
+/** The `h=` list: every present instance of the wanted names, then the over-signed ones once more. */
+export function selectHeaders(
+  fields: readonly RawHeaderField[],
+  headers: readonly string[] = DEFAULT_SIGNED_HEADERS,
+  oversignNames: readonly string[] = DEFAULT_OVERSIGNED_HEADERS,
+): string[] {
+  const wanted = headers.map((name) => name.toLowerCase());
+  if (!wanted.includes('from')) wanted.unshift('from');
+  const oversign = new Set(oversignNames.map((n) => n.toLowerCase()));
+  const counts = new Map<string, number>();
+  for (const field of fields) {
+    const name = field.name.toLowerCase();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
+  // Every present instance first, in the order asked, then one more of each over-signed name
+  // (the layout of RFC 8463 appendix A).
+  const names: string[] = [];
+  const unique = [...new Set(wanted)];
+  for (const name of unique) for (let i = 0; i < (counts.get(name) ?? 0); i++) names.push(name);
+  for (const name of unique) if (oversign.has(name)) names.push(name);
+  return names;
 }
 
 /** Signs a whole message in memory; returns the DKIM-Signature field to prepend. */
@@ -210,8 +213,13 @@ function seconds(date: Date): number {
 const WIDTH = 76;
 
 /** Folds the tags before `b=` at whitespace so no line passes ~76 columns (RFC 5322 §2.1.1). */
-function fold(tags: readonly string[], names: readonly string[], bodyHash: string): string {
-  let out = 'DKIM-Signature:';
+export function fold(
+  tags: readonly string[],
+  names: readonly string[],
+  bodyHash: string | undefined,
+  fieldName = 'DKIM-Signature',
+): string {
+  let out = `${fieldName}:`;
   let line = out.length;
   const put = (token: string, separator: string): void => {
     if (line + separator.length + token.length > WIDTH) {
@@ -229,16 +237,16 @@ function fold(tags: readonly string[], names: readonly string[], bodyHash: strin
     const token = `${i === 0 ? 'h=' : ''}${name}${i === names.length - 1 ? ';' : ':'}`;
     put(token, i === 0 ? ' ' : '');
   });
-  put(`bh=${bodyHash};`, ' ');
+  if (bodyHash !== undefined) put(`bh=${bodyHash};`, ' ');
   put('b=', ' ');
   return out;
 }
 
-function lastLineLength(text: string): number {
+export function lastLineLength(text: string): number {
   return text.length - (text.lastIndexOf('\n') + 1);
 }
 
-function foldBase64(value: string, used: number): string {
+export function foldBase64(value: string, used: number): string {
   let out = '';
   let offset = 0;
   let room = Math.max(8, WIDTH - used);
