@@ -1,6 +1,6 @@
 /** File-system plumbing: atomic replace, directory fsync, lock files and an async mutex. */
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackendError, LockedError } from '@mailwire/store';
 
@@ -120,11 +120,7 @@ export async function acquireLockFile(
       const pid = Number.parseInt(text, 10);
       const dead = Number.isInteger(pid) && pid > 0 && !alive(pid);
       if (dead || Date.now() - info.mtimeMs > staleMs) {
-        // Rename first so two breakers cannot both delete a fresh lock.
-        const aside = `${path}.stale.${process.pid}.${attempt}`;
-        await link(path, aside).catch(() => undefined);
         await unlink(path).catch(() => undefined);
-        await unlink(aside).catch(() => undefined);
         continue;
       }
     } catch (error) {

@@ -1844,7 +1844,10 @@ export class MaildirStore implements MailStore {
       const id = folder.list.mailboxId;
       if (this.maildrops.has(id)) throw new LockedError('The maildrop is locked');
       // RFC 1939 §4: an exclusive-access lock, also against other processes.
-      const release = await acquireLockFile(join(folder.dir, POP3_LOCK), { wait: false });
+      const release = await acquireLockFile(join(folder.dir, POP3_LOCK), {
+        wait: false,
+        staleMs: Number.POSITIVE_INFINITY,
+      });
       this.maildrops.add(id);
       try {
         await this.refresh(folder);
