@@ -383,10 +383,8 @@ export class SmtpClientSession {
           this.connectionFailed(r, 'greeting');
           return;
         }
-        {
-          this.sendEhlo();
-          return;
-        }
+        this.sendEhlo();
+        return;
       case 'ehlo':
         if (r.code === 250) {
           this.onEhlo(r);
@@ -397,20 +395,16 @@ export class SmtpClientSession {
           this.command({ verb: 'HELO', domain: this.options.hostname }, { kind: 'helo' });
           return;
         }
-        {
-          this.connectionFailed(r, 'ehlo');
-          return;
-        }
+        this.connectionFailed(r, 'ehlo');
+        return;
       case 'helo':
         if (r.code !== 250) {
           this.connectionFailed(r, 'ehlo');
           return;
         }
         this.ext = new Map();
-        {
-          this.afterHello();
-          return;
-        }
+        this.afterHello();
+        return;
       case 'starttls':
         if (r.code === 220) {
           this.currentState = 'tls';
@@ -421,10 +415,8 @@ export class SmtpClientSession {
           this.connectionFailed(r, 'starttls');
           return;
         }
-        {
-          this.afterTls();
-          return;
-        }
+        this.afterTls();
+        return;
       case 'auth': {
         this.onAuth(head.step, r);
         return;
@@ -434,10 +426,8 @@ export class SmtpClientSession {
           this.connectionFailed(r, 'mail');
           return;
         }
-        {
-          this.advance();
-          return;
-        }
+        this.advance();
+        return;
       case 'quit':
         this.finish('quit', TEMP('4.4.2', 'Connection closed'));
         return;
@@ -448,10 +438,8 @@ export class SmtpClientSession {
       case 'mail':
         head.tx.mailReply = r;
         if (r.code !== 250) this.needRset = true;
-        {
-          this.afterEnvelopeReply(head.tx);
-          return;
-        }
+        this.afterEnvelopeReply(head.tx);
+        return;
       case 'rcpt': {
         this.onRcpt(head.tx, head.index, r);
         return;

@@ -137,6 +137,24 @@ describe('sendMail() against SmtpServerSession', () => {
     expect(s.client.written.map((w) => latin1(w)).join('')).toContain('BDAT 0 LAST');
   });
 
+  it('a transport timeout becomes session.timeout(): temporary results, the connection dropped', async () => {
+    const [client, peer] = createTransportPair();
+    void peer.write(utf8('220 mx\r\n'));
+    const pending = sendMail(client, {
+      hostname: 'client.example',
+      from: 'alice@example.org',
+      to: ['bob@example.com'],
+      message: utf8('x\r\n'),
+    });
+    await peer.read(); // EHLO, never answered
+    client.fireTimeout();
+    const result = await pending;
+    expect(result.recipients[0]).toMatchObject({
+      status: 'temporary',
+      reply: { code: 451, enhanced: '4.4.2' },
+    });
+  });
+
   it('a connection lost mid-DATA gives temporary results, not an exception', async () => {
     const [client, peer] = createTransportPair();
     void (async () => {
