@@ -646,7 +646,8 @@ export class SmtpClientSession {
       envelope.smtpUtf8 === true ||
       !isAsciiString(envelope.from) ||
       tx.recipients.some((r) => !isAsciiString(r.to));
-    // RFC 6531 §3.2: without SMTPUTF8 offered, the message must not be sent; 5.6.7 (RFC 6531 §3.6.1).
+    // RFC 6531: without SMTPUTF8 offered, the message must not be sent; X.6.7 "non-ASCII addresses
+    // not permitted" (RFC 5248 registry, as RFC 6531 uses it).
     if (needsUtf8 && !ext.has('SMTPUTF8')) {
       this.failTransaction(
         tx,
@@ -659,7 +660,8 @@ export class SmtpClientSession {
       );
       return;
     }
-    // RFC 6152 §3: 8-bit data only to a server that offered 8BITMIME; 5.6.3 conversion not supported.
+    // RFC 6152 §3: 8-bit data only to a server that offered 8BITMIME; X.6.3 "conversion required but
+    // not supported" (RFC 3463 §3.7).
     if (envelope.eightBit === true && !ext.has('8BITMIME')) {
       this.failTransaction(
         tx,
