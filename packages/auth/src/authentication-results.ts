@@ -1,5 +1,6 @@
 /** The `Authentication-Results` header field (RFC 8601) for SPF, DKIM and DMARC verdicts. */
 
+import type { ArcResult } from './arc/arc.js';
 import type { DkimResult } from './dkim/verify.js';
 import type { DmarcVerdict } from './dmarc/evaluate.js';
 import type { SpfVerdict } from './spf/check-host.js';
@@ -14,6 +15,8 @@ export interface AuthenticationResultsInput {
   };
   readonly dkim?: readonly DkimResult[];
   readonly dmarc?: DmarcVerdict;
+  /** The ARC chain verdict (RFC 8617 §10.1: `arc=` method). */
+  readonly arc?: ArcResult;
 }
 
 function value(text: string): string {
@@ -61,6 +64,7 @@ export function authenticationResults(authservId: string, input: AuthenticationR
       `dmarc=${dmarc.result}${policy}${dmarc.result === 'pass' ? '' : comment(dmarc.reason)} header.from=${value(dmarc.fromDomain)}`,
     );
   }
+  if (input.arc) results.push(`arc=${input.arc.result}${comment(input.arc.reason)}`);
   // RFC 8601 §2.2: "none" when no method was applied.
   const body = results.length === 0 ? ' none' : `\r\n\t${results.join(';\r\n\t')}`;
   return `Authentication-Results: ${authservId};${body}\r\n`;

@@ -148,13 +148,15 @@ describe('Authentication-Results', () => {
         { result: 'fail', reason: 'body hash did not verify', domain: 'list.example', selector: 'x' },
       ],
       dmarc,
+      arc: { result: 'pass', instances: 1, sealers: ['lists.example.org'] },
     });
     expect(header).toBe(
       'Authentication-Results: mx.example.net;\r\n' +
         '\tspf=softfail smtp.mailfrom=a@example.com;\r\n' +
         '\tdkim=pass header.i=@example.com header.d=example.com header.s=s1 header.a=ed25519-sha256 header.b=abcd1234;\r\n' +
         '\tdkim=fail (body hash did not verify) header.d=list.example header.s=x;\r\n' +
-        '\tdmarc=pass (p=reject dis=none) header.from=example.com\r\n',
+        '\tdmarc=pass (p=reject dis=none) header.from=example.com;\r\n' +
+        '\tarc=pass\r\n',
     );
     expect(authenticationResults('mx.example.net', {})).toBe(
       'Authentication-Results: mx.example.net; none\r\n',
