@@ -943,7 +943,8 @@ export class MaildirStore implements MailStore {
   private async checkQuota(account: AccountState, addMessages: number, addOctets: number): Promise<void> {
     const limits = account.record.quota;
     if (limits === undefined || (limits.storage === undefined && limits.messages === undefined)) return;
-    for (const folder of [...account.folders.values()]) await this.refresh(folder).catch(() => undefined);
+    // The folders being written are fresh (their locks are held); the others count as this
+    // instance last saw them: taking their locks here could deadlock with another process.
     const usage = this.usage(account);
     if (limits.messages !== undefined && addMessages > 0 && usage.messages + addMessages > limits.messages) {
       throw new QuotaExceededError({
@@ -1259,7 +1260,7 @@ export class MaildirStore implements MailStore {
     for (const superior of superiorNames(target))
       if (!account.folders.has(superior)) await this.newFolder(account, superior);
     const dest = await this.newFolder(account, target);
-    await this.moveLocked(inbox, [...inbox.messages.keys()], dest, false);
+    await this.locked([inbox, dest], () => this.moveLocked(inbox, [...inbox.messages.keys()], dest, false));
     return this.infoWithSubscription(dest);
   }
 
