@@ -58,13 +58,16 @@ export class BlobTooLargeError extends Error {
 export interface DatabaseBlobStoreOptions {
   /** Quoted-safe schema name holding `blob_chunks` (the store passes its own). */
   readonly schema: string;
-  /** Octets per row (default 256 KiB). Changing it later is safe: each locator records its own. */
+  /**
+   * Octets per row (default 128 KiB: larger rows make `pg` allocate more per INSERT and raise the
+   * memory an append needs). Changing it later is safe: each locator records its own.
+   */
   readonly chunkSize?: number;
-  /** Chunks fetched per query while reading (default 1). */
-  readonly readBatch?: number;
+  /** Octets per row while reading (default 32 KiB; one query per chunk returns its slices). */
+  readonly readSlice?: number;
 }
 
-const DEFAULT_CHUNK = 256 * 1024;
+const DEFAULT_CHUNK = 128 * 1024;
 
 /**
  * Bytes in `blob_chunks`: a locator is `db:<object id>:<chunk size>`; chunk `seq` holds octets
@@ -77,7 +80,7 @@ export function createDatabaseBlobStore(options: DatabaseBlobStoreOptions): Blob
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1024 || chunkSize > 64 * 1024 * 1024) {
     throw new TypeError('chunkSize must be an integer between 1 KiB and 64 MiB');
   }
-  const readBatch = Math.max(1, Math.trunc(options.readBatch ?? 1));
+  const readSlice = Math.max(1024, Math.trunc(options.readSlice ?? 32 * 1024));
   const table = `"${schema}".blob_chunks`;
 
   return {
@@ -121,22 +124,28 @@ export function createDatabaseBlobStore(options: DatabaseBlobStoreOptions): Blob
     async *read(locator, start, end, db) {
       const { id, size: perChunk } = parseLocator(locator);
       if (end <= start) return;
-      let seq = Math.floor(start / perChunk);
       const last = Math.floor((end - 1) / perChunk);
-      while (seq <= last) {
-        const upTo = Math.min(last, seq + readBatch - 1);
-        const { rows } = await db.query<{ data: Buffer }>(
-          `SELECT data FROM ${table} WHERE object_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq`,
-          [id, seq, upTo],
+      for (let seq = Math.floor(start / perChunk); seq <= last; seq++) {
+        const chunkStart = seq * perChunk;
+        const from = Math.max(0, start - chunkStart);
+        const to = Math.min(perChunk, end - chunkStart);
+        // One query per chunk, answered as slices of `readSlice` octets: `pg` receives bytea as hex
+        // text, and slices keep those strings small enough to die young instead of piling up in
+        // V8's large-object space; `EXTERNAL` storage lets PostgreSQL read only those slices.
+        const { rows } = await db.query<{ part: Buffer }>(
+          `SELECT substring(c.data FROM g * $3 + 1 FOR $3) AS part
+           FROM ${table} c, generate_series($4::int, $5::int) AS g
+           WHERE c.object_id = $1 AND c.seq = $2 ORDER BY g`,
+          [id, seq, readSlice, Math.floor(from / readSlice), Math.floor((to - 1) / readSlice)],
         );
-        if (rows.length !== upTo - seq + 1) throw new Error(`blob ${locator} is missing chunks`);
-        for (const [i, row] of rows.entries()) {
-          const chunkStart = (seq + i) * perChunk;
-          const from = Math.max(0, start - chunkStart);
-          const to = Math.min(row.data.length, end - chunkStart);
-          if (to > from) yield new Uint8Array(row.data.buffer, row.data.byteOffset + from, to - from);
+        if (rows.length === 0) throw new Error(`blob ${locator} is missing chunk ${seq}`);
+        let at = Math.floor(from / readSlice) * readSlice;
+        for (const { part } of rows) {
+          const a = Math.max(0, from - at);
+          const b = Math.min(part.length, to - at);
+          if (b > a) yield new Uint8Array(part.buffer, part.byteOffset + a, b - a);
+          at += part.length;
         }
-        seq = upTo + 1;
       }
     },
 

@@ -1063,19 +1063,23 @@ export class PostgresStore implements MailStore {
           }
           mimes.push(mime);
         }
-        const { account, mailbox } = await this._lockAccountAndMailbox(c, key);
+        // The account row first (quota), then the mailbox row: the UPDATE that allocates UIDs and
+        // the MODSEQ takes its lock and holds it to COMMIT.
+        const { rows: locked } = await c.query<AccountRow>(
+          this._q(
+            'SELECT a.* FROM §accounts a WHERE a.id = (SELECT account_id FROM §mailboxes WHERE id = $1) FOR UPDATE',
+          ),
+          [key],
+        );
+        const account = locked[0];
+        if (account === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
         const total = stored.reduce((s, b) => s + b.size, 0);
         this.#checkQuota(account, stored.length, total);
-        const spelled = await this.#spell(
-          c,
-          key,
-          prepared.map((p) => p.flags),
-        );
-        const sys = spelled.map((f) => sysBits(f));
-        const { rows } = await c.query<{ uid_next: string; highest_modseq: string }>(
+        const sys = prepared.map((p) => sysBits(p.flags));
+        const { rows } = await c.query<{ uid_next: string; highest_modseq: string; uid_validity: string }>(
           this._q(`UPDATE §mailboxes SET uid_next = uid_next + $2, highest_modseq = highest_modseq + 1,
                      messages = messages + $2, unseen = unseen + $3, deleted = deleted + $4, size = size + $5
-                   WHERE id = $1 RETURNING uid_next, highest_modseq`),
+                   WHERE id = $1 RETURNING uid_next, highest_modseq, uid_validity`),
           [
             key,
             stored.length,
@@ -1084,8 +1088,15 @@ export class PostgresStore implements MailStore {
             total,
           ],
         );
-        const first = num(rows[0]!.uid_next) - stored.length;
-        const modseq = num(rows[0]!.highest_modseq);
+        if (rows[0] === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
+        const spelled = await this.#spell(
+          c,
+          key,
+          prepared.map((p) => p.flags),
+        );
+        const first = num(rows[0].uid_next) - stored.length;
+        const modseq = num(rows[0].highest_modseq);
+        const uidValidity = num(rows[0].uid_validity);
         if (first + stored.length - 1 > 0xffffffff)
           throw new BackendError('UID space of the mailbox exhausted');
         await c.query(
@@ -1133,7 +1144,7 @@ export class PostgresStore implements MailStore {
         await this._log(c, ctx, key, { type: 'exists', mailboxId: key, modseq, messages: added });
         return stored.map((b, i) => ({
           mailboxId: key,
-          uidValidity: num(mailbox.uid_validity),
+          uidValidity,
           uid: first + i,
           modseq,
           size: b.size,
