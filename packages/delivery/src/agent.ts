@@ -160,7 +160,7 @@ export class DeliveryAgent {
   private readonly slots: Semaphore;
   private readonly inFlight = new Set<string>();
   private running: Promise<void> | undefined;
-  private loop: { stop: boolean; wake?: () => void } | undefined;
+  private loop: { stop: boolean; again: boolean; wake?: (() => void) | undefined } | undefined;
 
   constructor(options: DeliveryAgentOptions) {
     this.options = options;
@@ -182,16 +182,22 @@ export class DeliveryAgent {
   /** Runs the loop: a run, then a pause of `intervalMs` (or until `wake()`). */
   start(intervalMs = 30_000): void {
     if (this.loop) return;
-    const loop: { stop: boolean; wake?: () => void } = { stop: false };
+    const loop: { stop: boolean; again: boolean; wake?: (() => void) | undefined } = {
+      stop: false,
+      again: false,
+    };
     this.loop = loop;
     this.running = (async () => {
       while (!loop.stop) {
+        loop.again = false;
         try {
           await this.runOnce();
         } catch (error) {
           this.options.onLog?.(`delivery run failed: ${String(error)}`);
         }
         if (loop.stop) break;
+        // A wake() during the run starts the next one at once.
+        if (loop.again) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, intervalMs);
           loop.wake = () => {
@@ -199,13 +205,16 @@ export class DeliveryAgent {
             resolve();
           };
         });
+        loop.wake = undefined;
       }
     })();
   }
 
   /** Starts a run now (after an enqueue). */
   wake(): void {
-    this.loop?.wake?.();
+    if (!this.loop) return;
+    this.loop.again = true;
+    this.loop.wake?.();
   }
 
   async stop(): Promise<void> {

@@ -195,6 +195,33 @@ describe('DeliveryAgent end to end', () => {
     expect(s.connections).toBe(2);
   });
 
+  it('start() runs in the background; wake() starts a run at once, even during a run; stop() ends it', async () => {
+    let inData!: () => void;
+    const delivering = new Promise<void>((r) => {
+      inData = r;
+    });
+    const s = await sink((sinkRef) => ({
+      async onData(message, envelope) {
+        inData();
+        for await (const _ of message);
+        await new Promise((r) => setTimeout(r, 100));
+        sinkRef.messages.push({ from: '', to: envelope.recipients.map((r) => r.to.localPart), body: '' });
+        return undefined;
+      },
+    }));
+    const { queue, agent } = await setup({ 'mx1.example.com': s.port });
+    agent.start(60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await queue.enqueue({ from: 'alice@local.test', to: ['first@example.com'], message: bytes(MESSAGE) });
+    agent.wake();
+    await delivering;
+    await queue.enqueue({ from: 'alice@local.test', to: ['second@example.com'], message: bytes(MESSAGE) });
+    agent.wake();
+    for (let i = 0; i < 150 && s.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await agent.stop();
+    expect(s.messages.map((m) => m.to[0])).toEqual(['first', 'second']);
+  });
+
   it('tries the MX hosts in order: mx1 refuses connections, mx2 takes the mail', async () => {
     const s = await sink();
     const { queue, agent, log, resolver, lines } = await setup({
