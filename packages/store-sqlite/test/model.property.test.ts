@@ -120,7 +120,7 @@ describe('SqliteStore against the reference adapter', () => {
           await memory.close();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   }, 120_000);
 });
