@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<string> }>> = {
   'imap-parser': () => import('./imap-parser.bench.js'),
   smtp: () => import('./smtp.bench.js'),
   'store-sqlite': () => import('./store-sqlite.bench.js'),
+  'imap-server': () => import('./imap-server.bench.js'),
 };
 
 const args = process.argv.slice(2);
