@@ -57,20 +57,45 @@ export class DkimBodyHasher {
 
   update(chunk: Uint8Array): void {
     if (this.finished) return;
-    for (let i = 0; i < chunk.length; i++) {
+    const relaxed = this.relaxed;
+    const length = chunk.length;
+    let i = 0;
+    while (i < length) {
       const byte = chunk[i]!;
       if (this.pendingCr) {
         this.pendingCr = false;
         if (byte === LF) {
           this.endLine();
+          i++;
           continue;
         }
         this.content(CR);
       }
       if (byte === CR) this.pendingCr = true;
       else if (byte === LF) this.endLine();
-      else if (this.relaxed && (byte === SP || byte === TAB)) this.pendingWsp = true;
-      else this.content(byte);
+      else if (relaxed && (byte === SP || byte === TAB)) this.pendingWsp = true;
+      else {
+        // A run of ordinary octets is copied straight into the buffer: the common case.
+        this.content(byte);
+        const out = this.out;
+        let o = this.outLength;
+        let end = i + 1;
+        while (end < length) {
+          const next = chunk[end]!;
+          if (next === CR || next === LF || (relaxed && (next === SP || next === TAB))) break;
+          if (o === out.length) {
+            this.outLength = o;
+            this.flush();
+            o = 0;
+          }
+          out[o++] = next;
+          end++;
+        }
+        this.outLength = o;
+        i = end;
+        continue;
+      }
+      i++;
     }
   }
 
