@@ -51,24 +51,29 @@ describe.each(packages)('$manifest.name', ({ manifest }) => {
     for (const subpath of subpaths) {
       const entry = manifest.exports[subpath] as Record<string, Record<string, string>>;
       expect(Object.keys(entry.import ?? {})[0]).toBe('types');
-      expect(Object.keys(entry.require ?? {})[0]).toBe('types');
+      // A subpath may be ESM-only (the conformance kit runs inside vitest, which is ESM-only).
+      if (entry.require) expect(Object.keys(entry.require)[0]).toBe('types');
     }
   });
 
-  it.each(subpaths)('loads %s from ESM and CJS with the same exports', (subpath) => {
+  it.each(subpaths)('loads %s from ESM (and CJS where declared) with the same exports', (subpath) => {
     const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
     const esm = node([
       '--input-type=module',
       '-e',
       `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
     ]);
-    const cjs = node([
-      '--input-type=commonjs',
-      '-e',
-      `const m = require(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
-    ]);
+    const entry = manifest.exports[subpath] as Record<string, unknown>;
+    const cjs =
+      entry.require === undefined
+        ? undefined
+        : node([
+            '--input-type=commonjs',
+            '-e',
+            `const m = require(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
+          ]);
     const esmNames = JSON.parse(esm) as string[];
     expect(esmNames.length).toBeGreaterThan(0);
-    expect(JSON.parse(cjs)).toEqual(esmNames);
+    if (cjs !== undefined) expect(JSON.parse(cjs)).toEqual(esmNames);
   });
 });
