@@ -25,7 +25,7 @@ export {
 export type { DkimSignOptions } from './dkim/sign.js';
 export { DkimVerifier, verifyDkim } from './dkim/verify.js';
 export type { DkimResult, DkimResultKind, DkimVerifyOptions } from './dkim/verify.js';
-export { checkHost, isQueryableDomain } from './spf/check-host.js';
+export { checkHelo, checkHost, isQueryableDomain } from './spf/check-host.js';
 export type { SpfOptions, SpfResult, SpfVerdict } from './spf/check-host.js';
 export { expandMacros } from './spf/macro.js';
 export type { MacroContext, MacroResult } from './spf/macro.js';

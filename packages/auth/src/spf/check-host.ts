@@ -153,6 +153,15 @@ export async function checkHost(
   }
 }
 
+/**
+ * The HELO identity check (RFC 7208 §2.3): `check_host()` of the HELO name with the sender
+ * `postmaster@<helo>`. A HELO that is not a multi-label name (an address literal, a bare word)
+ * gives `none`.
+ */
+export function checkHelo(ip: string, helo: string, options: Omit<SpfOptions, 'helo'>): Promise<SpfVerdict> {
+  return checkHost(ip, helo, `postmaster@${helo}`, { ...options, helo });
+}
+
 function context(state: State, domain: string): MacroContext {
   const { ptr } = state.options;
   return {

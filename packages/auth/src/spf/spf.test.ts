@@ -1,7 +1,7 @@
 import { createFakeResolver } from '@mailwire/dns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkHost } from './check-host.js';
+import { checkHelo, checkHost } from './check-host.js';
 import { expandMacros } from './macro.js';
 import { receivedSpf } from './received-spf.js';
 
@@ -34,6 +34,13 @@ describe('checkHost', () => {
     expect(
       (await checkHost('198.51.100.8', 'soft.example.com', 'b@soft.example.com', { resolver })).result,
     ).toBe('softfail');
+  });
+
+  it('checks the HELO identity', async () => {
+    const zone = createFakeResolver({ 'mx.example.com': { txt: ['v=spf1 a -all'], a: ['192.0.2.25'] } });
+    expect((await checkHelo('192.0.2.25', 'mx.example.com', { resolver: zone })).result).toBe('pass');
+    expect((await checkHelo('192.0.2.26', 'mx.example.com', { resolver: zone })).result).toBe('fail');
+    expect((await checkHelo('192.0.2.26', '[192.0.2.26]', { resolver: zone })).result).toBe('none');
   });
 
   it('reports none, temperror, and refuses a bad IP as caller misuse', async () => {
