@@ -235,6 +235,8 @@ export class MaildirStore implements MailStore {
   private readonly blobs = new Map<string, Set<Msg>>();
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly maildrops = new Set<string>();
+  /** Releases of the maildrop locks this instance holds, so `close()` can drop them. */
+  private readonly maildropReleases = new Set<() => Promise<void>>();
   private readonly watchers = new Map<
     string,
     { watchers: FSWatcher[]; timer?: NodeJS.Timeout | undefined }
@@ -704,11 +706,8 @@ export class MaildirStore implements MailStore {
         folder.byBase.set(baseOf(msg.fileName), msg);
         this.indexBlob(msg);
       }
-      if (
-        added.some((m, i) => i > 0 && m.uid < added[i - 1]!.uid) ||
-        added.some((m) => m.uid < maxKey(folder.messages, m))
-      )
-        sortMessages(folder);
+      // Imported UIDs may sit below ones already known: keep the map in UID order.
+      if (added.length > 0) sortMessages(folder);
       this.trimHistory(folder);
       await this.saveUidlist(folder);
       await this.dropOrphanMime(vanished.map((m) => m.hash));
@@ -1019,8 +1018,7 @@ export class MaildirStore implements MailStore {
         const quota = checkQuota(input.quota);
         const aliases = [...new Set(input.aliases ?? [])];
         for (const a of [input.address, ...aliases])
-          if (typeof a !== 'string' || a.length === 0 || /[\s/\\]/.test(a))
-            throw new InvalidError(`Invalid address: ${a}`);
+          if (typeof a !== 'string' || a.trim().length === 0) throw new InvalidError(`Invalid address: ${a}`);
         const secrets = input.password === undefined ? undefined : await store.secrets(input.password);
         return store.run(async () => {
           for (const a of [input.address, ...aliases])
@@ -1870,8 +1868,10 @@ export class MaildirStore implements MailStore {
       if (!live) return;
       live = false;
       store.maildrops.delete(folder.list.mailboxId);
+      store.maildropReleases.delete(finish);
       await release();
     };
+    this.maildropReleases.add(finish);
     return {
       accountId,
       mailboxId: folder.list.mailboxId,
@@ -1922,14 +1922,9 @@ export class MaildirStore implements MailStore {
       this.closed = true;
     });
     for (const id of [...this.watchers.keys()]) this.stopWatching(id);
+    for (const finish of [...this.maildropReleases]) await finish();
     this.listeners.clear();
   }
-}
-
-function maxKey(messages: Map<number, Msg>, except: Msg): number {
-  let max = 0;
-  for (const msg of messages.values()) if (msg !== except && msg.uid > max) max = msg.uid;
-  return max;
 }
 
 function sortMessages(folder: Folder): void {

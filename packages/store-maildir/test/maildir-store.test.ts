@@ -202,6 +202,11 @@ describe('MaildirStore on disk', () => {
     writeFileSync(join(home, 'mailwire-pop3.lock'), `${process.ppid}\n`);
     await expect(store.lockMaildrop(account.id)).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' });
     unlinkSync(join(home, 'mailwire-pop3.lock'));
+    // Closing the store drops the lock files it holds.
+    await store.lockMaildrop(account.id);
+    expect(readdirSync(home)).toContain('mailwire-pop3.lock');
+    await store.close();
+    expect(readdirSync(home)).not.toContain('mailwire-pop3.lock');
   });
 
   it('sees a folder another tool created and forgets one it removed', async () => {
