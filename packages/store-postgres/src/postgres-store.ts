@@ -176,8 +176,6 @@ interface AccountRow {
   scram: string | null;
   quota_storage: string | null;
   quota_messages: string | null;
-  used_storage: string;
-  used_messages: string;
 }
 
 /** What a transaction collects for after COMMIT. */
@@ -472,19 +470,12 @@ export class PostgresStore implements MailStore {
     return String(rows[0]!.account_id);
   }
 
-  /**
-   * @internal Locks the account of `mailboxId` and then the mailbox, in that order. Throws
-   * `ERR_STORE_NOT_FOUND` when it is gone.
-   */
-  async _lockAccountAndMailbox(
-    c: Client,
-    mailboxId: string,
-  ): Promise<{ account: AccountRow; mailbox: MailboxRow }> {
-    const accountId = await this._accountOf(c, mailboxId);
-    const account = (await this._lockAccounts(c, [accountId])).get(accountId);
-    const mailbox = (await this._lockMailboxes(c, [mailboxId])).get(mailboxId);
-    if (account === undefined || mailbox === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
-    return { account, mailbox };
+  /** @internal Locks one mailbox row; `ERR_STORE_NOT_FOUND` when it is gone. */
+  async _lockMailbox(c: Client, mailboxId: string): Promise<MailboxRow> {
+    const key = mailboxKey(mailboxId);
+    const mailbox = key === undefined ? undefined : (await this._lockMailboxes(c, [key])).get(key);
+    if (mailbox === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
+    return mailbox;
   }
 
   _info(row: MailboxInfoRow): MailboxInfo {
@@ -563,12 +554,6 @@ export class PostgresStore implements MailStore {
       [row.id],
     );
     if (rows.length > 0) {
-      await c.query(
-        this._q(
-          'UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1',
-        ),
-        [row.account_id, rows.length, rows.reduce((sum, r) => sum + num(r.size), 0)],
-      );
       await this._unref(
         c,
         ctx,
@@ -633,7 +618,7 @@ export class PostgresStore implements MailStore {
     ctx: TxContext,
     mailbox: MailboxRow,
     messages: readonly MessageRow[],
-    options: { unref: boolean; usage: boolean },
+    options: { unref: boolean },
   ): Promise<number> {
     const uids = messages.map((m) => num(m.uid));
     const unseen = messages.filter((m) => (m.sys & SEEN) === 0).length;
@@ -656,14 +641,6 @@ export class PostgresStore implements MailStore {
       [mailbox.id, modseq, uids],
     );
     await this.#trimExpunged(c, mailbox.id);
-    if (options.usage) {
-      await c.query(
-        this._q(
-          'UPDATE §accounts SET used_messages = used_messages - $2, used_storage = used_storage - $3 WHERE id = $1',
-        ),
-        [mailbox.account_id, uids.length, size],
-      );
-    }
     if (options.unref)
       await this._unref(
         c,
@@ -735,27 +712,59 @@ export class PostgresStore implements MailStore {
     return out;
   }
 
-  /** RFC 9208 §5.1/§5.2: the whole operation fits under both limits or it fails. */
-  #checkQuota(account: AccountRow, messages: number, octets: number): void {
-    const usedMessages = num(account.used_messages);
-    const usedStorage = num(account.used_storage);
+  /**
+   * The account's quota limits, with its row locked when it has any. Usage is the sum of its
+   * mailboxes' counters, so only writers that can exceed a limit need to serialise on the account:
+   * appends, copies and moves into an account without limits run in parallel.
+   */
+  async _lockQuota(c: Client, accountId: string): Promise<AccountRow | undefined> {
+    const { rows } = await c.query<AccountRow>(this._q('SELECT * FROM §accounts WHERE id = $1'), [accountId]);
+    const row = rows[0];
+    if (row === undefined) throw new NotFoundError(`No account ${accountId}`);
+    if (row.quota_messages === null && row.quota_storage === null) return undefined;
+    const { rows: locked } = await c.query<AccountRow>(
+      this._q('SELECT * FROM §accounts WHERE id = $1 FOR UPDATE'),
+      [accountId],
+    );
+    if (locked[0] === undefined) throw new NotFoundError(`No account ${accountId}`);
+    return locked[0];
+  }
+
+  /** @internal Current usage: the sum over the account's mailboxes (RFC 9208 §5). */
+  async _usage(c: Client | pg.Pool, accountId: string): Promise<QuotaUsage> {
+    const { rows } = await c.query<{ messages: string; storage: string }>(
+      this._q(`SELECT COALESCE(sum(messages), 0)::text AS messages, COALESCE(sum(size), 0)::text AS storage
+               FROM §mailboxes WHERE account_id = $1`),
+      [accountId],
+    );
+    return { messages: num(rows[0]?.messages), storage: num(rows[0]?.storage) };
+  }
+
+  /**
+   * RFC 9208 §5.1/§5.2: the whole operation fits under both limits or it fails. `account` is the
+   * row `_lockQuota()` returned (still locked), so the usage read here cannot change before COMMIT
+   * except downwards.
+   */
+  async #checkQuota(c: Client | pg.Pool, account: AccountRow | undefined, messages: number, octets: number) {
+    if (account === undefined) return;
+    const usage = await this._usage(c, String(account.id));
     if (
       account.quota_messages !== null &&
       messages > 0 &&
-      usedMessages + messages > num(account.quota_messages)
+      usage.messages + messages > num(account.quota_messages)
     ) {
       throw new QuotaExceededError({
         resource: 'MESSAGE',
         limit: num(account.quota_messages),
-        usage: usedMessages,
+        usage: usage.messages,
         requested: messages,
       });
     }
-    if (account.quota_storage !== null && octets > 0 && usedStorage + octets > num(account.quota_storage)) {
+    if (account.quota_storage !== null && octets > 0 && usage.storage + octets > num(account.quota_storage)) {
       throw new QuotaExceededError({
         resource: 'STORAGE',
         limit: num(account.quota_storage),
-        usage: usedStorage,
+        usage: usage.storage,
         requested: octets,
       });
     }
@@ -881,7 +890,7 @@ export class PostgresStore implements MailStore {
           this._q('SELECT * FROM §messages WHERE mailbox_id = $1 ORDER BY uid'),
           [inbox.id],
         );
-        if (messages.length > 0) await this.#moveRows(c, ctx, inbox, locked.get(dest.id)!, messages, false);
+        if (messages.length > 0) await this.#moveRows(c, ctx, inbox, locked.get(dest.id)!, messages);
         return (await this.#infoById(c, dest.id))!;
       }
       const { rows: family } = await c.query<MailboxRow>(
@@ -1040,7 +1049,7 @@ export class PostgresStore implements MailStore {
       [key],
     );
     if (pre.length === 0) throw new NotFoundError(`No mailbox ${mailboxId}`);
-    this.#checkQuota(pre[0]!, items.length, 0);
+    await this.#checkQuota(this.#pool, pre[0]!, items.length, 0);
     const external = !this.#blobs.transactional;
     const stored: StoredBlob[] = [];
     let committed = false;
@@ -1063,18 +1072,11 @@ export class PostgresStore implements MailStore {
           }
           mimes.push(mime);
         }
-        // The account row first (quota), then the mailbox row: the UPDATE that allocates UIDs and
-        // the MODSEQ takes its lock and holds it to COMMIT.
-        const { rows: locked } = await c.query<AccountRow>(
-          this._q(
-            'SELECT a.* FROM §accounts a WHERE a.id = (SELECT account_id FROM §mailboxes WHERE id = $1) FOR UPDATE',
-          ),
-          [key],
-        );
-        const account = locked[0];
-        if (account === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
+        // The account row first (when it has quota limits), then the mailbox row: the UPDATE that
+        // allocates UIDs and the MODSEQ takes its lock and holds it to COMMIT.
+        const account = await this._lockQuota(c, await this._accountOf(c, key));
         const total = stored.reduce((s, b) => s + b.size, 0);
-        this.#checkQuota(account, stored.length, total);
+        await this.#checkQuota(c, account, stored.length, total);
         const sys = prepared.map((p) => sysBits(p.flags));
         const { rows } = await c.query<{ uid_next: string; highest_modseq: string; uid_validity: string }>(
           this._q(`UPDATE §mailboxes SET uid_next = uid_next + $2, highest_modseq = highest_modseq + 1,
@@ -1099,12 +1101,6 @@ export class PostgresStore implements MailStore {
         const uidValidity = num(rows[0].uid_validity);
         if (first + stored.length - 1 > 0xffffffff)
           throw new BackendError('UID space of the mailbox exhausted');
-        await c.query(
-          this._q(
-            'UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1',
-          ),
-          [account.id, stored.length, total],
-        );
         // Blob rows last, in hash order (the lock order); a duplicate copy of known content goes.
         const order = stored
           .map((_, i) => i)
@@ -1175,7 +1171,8 @@ export class PostgresStore implements MailStore {
     if (source === undefined) throw new NotFoundError(`No mailbox ${sourceMailboxId}`);
     if (destKey === undefined) throw new NotFoundError(`No mailbox ${destMailboxId}`);
     return this._tx(async (c, ctx) => {
-      const { account, mailbox: dest } = await this._lockAccountAndMailbox(c, destKey);
+      const account = await this._lockQuota(c, await this._accountOf(c, destKey));
+      const dest = await this._lockMailbox(c, destKey);
       await this._accountOf(c, source);
       const messages = await this.#selectUids(c, source, uids);
       if (messages.length === 0) {
@@ -1187,7 +1184,7 @@ export class PostgresStore implements MailStore {
         };
       }
       const octets = messages.reduce((sum, m) => sum + num(m.size), 0);
-      this.#checkQuota(account, messages.length, octets);
+      await this.#checkQuota(c, account, messages.length, octets);
       const { mapping, modseq } = await this.#insertCopies(c, ctx, dest, messages, true);
       return { destMailboxId: dest.id, uidValidity: num(dest.uid_validity), mapping, modseq };
     });
@@ -1199,7 +1196,7 @@ export class PostgresStore implements MailStore {
     ctx: TxContext,
     dest: MailboxRow,
     messages: readonly MessageRow[],
-    usage: boolean,
+    addRefs: boolean,
   ): Promise<{ mapping: { sourceUid: number; destUid: number }[]; modseq: number }> {
     const spelled = await this.#spell(
       c,
@@ -1223,13 +1220,7 @@ export class PostgresStore implements MailStore {
     const modseq = num(rows[0]!.highest_modseq);
     if (first + messages.length - 1 > 0xffffffff)
       throw new BackendError('UID space of the mailbox exhausted');
-    if (usage) {
-      await c.query(
-        this._q(
-          'UPDATE §accounts SET used_messages = used_messages + $2, used_storage = used_storage + $3 WHERE id = $1',
-        ),
-        [dest.account_id, messages.length, size],
-      );
+    if (addRefs) {
       await this.#addRefs(
         c,
         messages.map((m) => m.blob_hash),
@@ -1264,14 +1255,10 @@ export class PostgresStore implements MailStore {
     source: MailboxRow,
     dest: MailboxRow,
     messages: readonly MessageRow[],
-    crossAccount: boolean,
   ): Promise<{ mapping: { sourceUid: number; destUid: number }[]; modseq: number; sourceModseq: number }> {
     // Blob references move with the rows: the copies add none, the expunge drops none.
-    const { mapping, modseq } = await this.#insertCopies(c, ctx, dest, messages, crossAccount);
-    const sourceModseq = await this._expungeRows(c, ctx, source, messages, {
-      unref: crossAccount,
-      usage: crossAccount,
-    });
+    const { mapping, modseq } = await this.#insertCopies(c, ctx, dest, messages, false);
+    const sourceModseq = await this._expungeRows(c, ctx, source, messages, { unref: false });
     return { mapping, modseq, sourceModseq };
   }
 
@@ -1284,7 +1271,9 @@ export class PostgresStore implements MailStore {
     return this._tx(async (c, ctx) => {
       const sourceAccount = await this._accountOf(c, sourceKey);
       const destAccount = await this._accountOf(c, destKey);
-      const accounts = await this._lockAccounts(c, [sourceAccount, destAccount]);
+      const crossAccount = sourceAccount !== destAccount;
+      // Only the destination's usage grows (and only across accounts).
+      const destQuota = crossAccount ? await this._lockQuota(c, destAccount) : undefined;
       const boxes = await this._lockMailboxes(c, [sourceKey, destKey]);
       const source = boxes.get(sourceKey);
       const dest = boxes.get(destKey);
@@ -1301,22 +1290,13 @@ export class PostgresStore implements MailStore {
           sourceModseq: num(source.highest_modseq),
         };
       }
-      const crossAccount = sourceAccount !== destAccount;
-      if (crossAccount) {
-        this.#checkQuota(
-          accounts.get(destAccount)!,
-          messages.length,
-          messages.reduce((sum, m) => sum + num(m.size), 0),
-        );
-      }
-      const { mapping, modseq, sourceModseq } = await this.#moveRows(
+      await this.#checkQuota(
         c,
-        ctx,
-        source,
-        dest,
-        messages,
-        crossAccount,
+        destQuota,
+        messages.length,
+        messages.reduce((sum, m) => sum + num(m.size), 0),
       );
+      const { mapping, modseq, sourceModseq } = await this.#moveRows(c, ctx, source, dest, messages);
       return {
         destMailboxId: dest.id,
         uidValidity: num(dest.uid_validity),
@@ -1333,7 +1313,7 @@ export class PostgresStore implements MailStore {
     const key = mailboxKey(mailboxId);
     if (key === undefined) throw new NotFoundError(`No mailbox ${mailboxId}`);
     return this._tx(async (c, ctx) => {
-      const { mailbox } = await this._lockAccountAndMailbox(c, key);
+      const mailbox = await this._lockMailbox(c, key);
       const candidates =
         options.uids === undefined
           ? (
@@ -1344,7 +1324,7 @@ export class PostgresStore implements MailStore {
             ).rows
           : await this.#selectUids(c, key, options.uids, `AND (m.sys & ${DELETED}) <> 0`);
       if (candidates.length === 0) return { expunged: [], modseq: num(mailbox.highest_modseq) };
-      const modseq = await this._expungeRows(c, ctx, mailbox, candidates, { unref: true, usage: true });
+      const modseq = await this._expungeRows(c, ctx, mailbox, candidates, { unref: true });
       return { expunged: candidates.map((m) => num(m.uid)), modseq };
     });
   }
@@ -1618,14 +1598,14 @@ export class PostgresStore implements MailStore {
   /** @internal Expunges the UIDs that still exist, whatever their flags (POP3 UPDATE). */
   async _expungeExact(mailboxId: string, uids: readonly number[]): Promise<ExpungeResult> {
     return this._tx(async (c, ctx) => {
-      const { mailbox } = await this._lockAccountAndMailbox(c, mailboxId);
+      const mailbox = await this._lockMailbox(c, mailboxId);
       if (uids.length === 0) return { expunged: [], modseq: num(mailbox.highest_modseq) };
       const { rows } = await c.query<MessageRow>(
         this._q('SELECT * FROM §messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid'),
         [mailboxId, [...uids]],
       );
       if (rows.length === 0) return { expunged: [], modseq: num(mailbox.highest_modseq) };
-      const modseq = await this._expungeRows(c, ctx, mailbox, rows, { unref: true, usage: true });
+      const modseq = await this._expungeRows(c, ctx, mailbox, rows, { unref: true });
       return { expunged: rows.map((m) => num(m.uid)), modseq };
     });
   }
@@ -1882,7 +1862,7 @@ class PostgresAccounts implements AccountStore {
     const limits: { storage?: number; messages?: number } = {};
     if (row.quota_storage !== null) limits.storage = num(row.quota_storage);
     if (row.quota_messages !== null) limits.messages = num(row.quota_messages);
-    return { limits, usage: { storage: num(row.used_storage), messages: num(row.used_messages) } };
+    return { limits, usage: await this.#store._usage(this.#store._pool, key) };
   }
 
   async listAccounts(): Promise<Account[]> {

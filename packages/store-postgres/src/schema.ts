@@ -7,9 +7,9 @@
  * each migration exactly once and the others wait for it, then find nothing to do. A database whose
  * version is newer than this package refuses to open (an old node must not write a newer layout).
  *
- * Counters that STATUS and GETQUOTA read (messages, unseen, deleted, size per mailbox; storage and
- * messages per account) are columns, updated by the same statement that allocates UIDs/MODSEQs or
- * in the same transaction as the rows they count (see `postgres-store.ts` for the lock order).
+ * Counters that STATUS reads (messages, unseen, deleted, size per mailbox) are columns, updated by
+ * the same statement that allocates UIDs/MODSEQs or in the same transaction as the rows they count
+ * (see `postgres-store.ts` for the lock order); an account's quota usage is their sum.
  */
 
 import type pg from 'pg';
@@ -29,9 +29,7 @@ CREATE TABLE §accounts (
   password       text,
   scram          text,
   quota_storage  bigint,
-  quota_messages bigint,
-  used_storage   bigint NOT NULL DEFAULT 0,
-  used_messages  bigint NOT NULL DEFAULT 0
+  quota_messages bigint
 );
 
 -- Every login/delivery name of an account: the primary address (position 0) and its aliases.
