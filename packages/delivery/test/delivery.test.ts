@@ -251,6 +251,29 @@ describe('DeliveryAgent end to end', () => {
     ]);
   });
 
+  it('a failed TLS handshake is retried once in clear (opportunistic); required TLS defers instead', async () => {
+    const s = await startSink(undefined, createSelfSignedCertificate({ commonName: 'mx1.example.com' }));
+    sinks.push(s);
+    const broken = async () => {
+      throw new Error('handshake failed');
+    };
+    const a = await setup({ 'mx1.example.com': s.port }, { startTls: broken });
+    await a.queue.enqueue({ from: 'alice@local.test', to: ['bob@example.com'], message: bytes(MESSAGE) });
+    await a.agent.runOnce();
+    expect(a.log).toEqual(['delivered bob@example.com']);
+    expect(a.lines).toEqual([
+      expect.stringMatching(/^451 4\.7\.0 TLS with mx1\.example\.com \[127\.0\.0\.1\] failed/),
+    ]);
+    expect(s.messages.map((m) => m.secure)).toEqual([false]);
+
+    const plain = await sink();
+    const b = await setup({ 'mx1.example.com': plain.port }, { tls: 'required' });
+    await b.queue.enqueue({ from: 'alice@local.test', to: ['bob@example.com'], message: bytes(MESSAGE) });
+    await b.agent.runOnce();
+    expect(b.log).toEqual(['deferred bob@example.com 451 4.7.0']);
+    expect(plain.messages).toEqual([]);
+  });
+
   it('reuses one connection for several messages to one destination (perDestination: 1)', async () => {
     const s = await sink();
     const { queue, agent } = await setup({ 'mx1.example.com': s.port }, { perDestination: 1 });
