@@ -4,18 +4,18 @@
  * Theory of operation
  *
  * - Every mutation is one transaction (READ COMMITTED) on a pooled connection. Row locks, always
- *   taken in the same order, serialise what must be serialised: first the account rows whose usage
- *   changes (ascending id, `SELECT … FOR UPDATE`), then the mailbox rows (ascending id), then blob
- *   rows (ascending hash). Nothing ever waits for a lock of an earlier kind while holding a later
- *   one, so writers cannot deadlock one another.
+ *   taken in the same order, serialise what must be serialised: first the account row of an
+ *   account with quota limits whose usage grows (`SELECT … FOR UPDATE`), then the mailbox rows
+ *   (ascending id), then blob rows (ascending hash). Nothing ever waits for a lock of an earlier
+ *   kind while holding a later one, so writers cannot deadlock one another.
  * - UIDs and MODSEQs come from the mailbox row:
  *   `UPDATE mailboxes SET uid_next = uid_next + n, highest_modseq = highest_modseq + 1 … RETURNING`
  *   inside the append transaction. The row lock it takes is held until COMMIT, so the next allocator
  *   of the same mailbox waits until this transaction has committed (PostgreSQL makes a transaction
  *   visible before it releases its locks). Hence commit order is allocation order: a reader that has
  *   seen UID k can never later see a new message below k, on any node. The same statement keeps the
- *   mailbox counters (messages, unseen, deleted, size); the account row, locked first, holds the
- *   quota usage, checked and updated atomically.
+ *   mailbox counters (messages, unseen, deleted, size); an account's usage is their sum, read and
+ *   checked against its limits while its row is locked (RFC 9208), so limits hold across nodes.
  * - An append streams the message into the `BlobStore` inside the transaction before taking any
  *   lock, hashing as it goes; the mailbox row is locked only for the short metadata part. Identical
  *   content is stored once (`blobs` keyed by SHA-256, reference-counted; a duplicate copy is
