@@ -104,6 +104,59 @@ describe('POP3 maildrop lock across nodes', () => {
   });
 });
 
+describe('UIDs and quota across nodes', () => {
+  it('shows new UIDs in ascending order to an observer while two nodes append', async () => {
+    const schema = await takeSchema();
+    const [a, b, observer] = await Promise.all([store(schema), store(schema), store(schema)]);
+    const { inbox } = await inboxOf(a);
+    let done = false;
+    let seenMax = 0;
+    const seen = new Set<number>();
+    const violations: string[] = [];
+    const watching = (async () => {
+      while (!done) {
+        const uids = (await observer.fetchMessages(inbox.id, [[1, Number.POSITIVE_INFINITY]])).map(
+          (m) => m.uid,
+        );
+        for (const uid of uids) {
+          if (!seen.has(uid) && uid < seenMax) violations.push(`saw ${uid} after ${seenMax}`);
+          seen.add(uid);
+        }
+        seenMax = Math.max(seenMax, ...uids, 0);
+      }
+    })();
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? a : b).append(inbox.id, bytes(`Subject: ${i}\r\n\r\n`), { internalDate: 1 }),
+      ),
+    );
+    done = true;
+    await watching;
+    expect(violations).toEqual([]);
+    expect(new Set(results.map((r) => r.uid)).size).toBe(60);
+    expect(new Set(results.map((r) => r.modseq)).size).toBe(60);
+  });
+
+  it('never lets two nodes together exceed a quota', async () => {
+    const schema = await takeSchema();
+    const [a, b] = await Promise.all([store(schema), store(schema)]);
+    const { account, inbox } = await inboxOf(a);
+    const other = await a.createMailbox(account.id, 'Other');
+    await a.accounts.setQuota(account.id, { storage: 10_000 });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 24 }, (_, i) =>
+        (i % 2 ? a : b).append(i % 3 ? inbox.id : other.id, new Uint8Array(1000).fill(i), {
+          internalDate: 1,
+        }),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBe(10);
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'ERR_STORE_QUOTA' });
+    expect((await b.accounts.getQuota(account.id)).usage).toEqual({ storage: 10_000, messages: 10 });
+  });
+});
+
 describe('change feed across nodes', () => {
   it('delivers every change of another node in MODSEQ order, rename and delete included', async () => {
     const schema = await takeSchema();
