@@ -36,8 +36,20 @@ export function dkimPublicKeyRecord(privateKey: KeyObject | string): string {
   return `v=DKIM1; k=rsa; p=${key.export({ format: 'der', type: 'spki' }).toString('base64')}`;
 }
 
+const pemKeys = new Map<string, KeyObject>();
+
 function privateKeyOf(key: unknown): KeyObject {
-  if (typeof key === 'string' || Buffer.isBuffer(key)) return createPrivateKey(key);
+  if (typeof key === 'string') {
+    // Parsing a PEM costs about as much as an Ed25519 signature: keep the last few.
+    let parsed = pemKeys.get(key);
+    if (parsed === undefined) {
+      parsed = createPrivateKey(key);
+      if (pemKeys.size >= 16) pemKeys.clear();
+      pemKeys.set(key, parsed);
+    }
+    return parsed;
+  }
+  if (Buffer.isBuffer(key)) return createPrivateKey(key);
   if (key instanceof Uint8Array)
     return createPrivateKey({ key: Buffer.from(key), format: 'der', type: 'pkcs8' });
   return key as KeyObject;
