@@ -8,6 +8,8 @@
  *   mail-server user delete ADDRESS
  *   mail-server domain add DOMAIN
  *   mail-server domain list
+ *   mail-server queue list
+ *   mail-server queue flush          (every queued message due now; wakes a running server)
  *
  * It opens the same store as the server (same configuration and environment).
  */
@@ -16,7 +18,10 @@ import { Writable } from 'node:stream';
 import type { MailStore } from '@mailwire/store';
 import { ConfigError, loadConfig } from './config.js';
 import { addDomain, localDomains, normalizeDomain } from './domains.js';
+import { openQueue } from './outbound.js';
 import { openStore } from './store.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export class CliError extends Error {
   override name = 'CliError';
@@ -108,6 +113,35 @@ export async function runCli(
     }
     throw new CliError('usage: domain add DOMAIN | domain list');
   }
+  if (group === 'queue') {
+    const queue = openQueue(config);
+    try {
+      if (command === 'list') {
+        const messages = await queue.list();
+        if (messages.length === 0) print('queue is empty');
+        for (const m of messages) {
+          const pending = m.recipients.filter((r) => r.state === 'pending');
+          print(
+            `${m.id}  ${new Date(m.createdAt).toISOString()}  ${m.size} bytes  from <${m.from}>  attempts ${m.attempts}  next ${new Date(m.nextAttemptAt).toISOString()}`,
+          );
+          for (const r of pending)
+            print(`    to <${r.address}>${r.lastReply ? `  last: ${r.lastReply}` : ''}`);
+        }
+        return;
+      }
+      if (command === 'flush') {
+        const due = await queue.flush(Date.now());
+        const woke = wakeServer(config.dataDir);
+        print(
+          `${due} message${due === 1 ? '' : 's'} due now${woke ? '; server notified' : ' (no running server found: delivered at its next start)'}`,
+        );
+        return;
+      }
+      throw new CliError('usage: queue list | queue flush');
+    } finally {
+      await (queue as { close?: () => Promise<void> | void }).close?.();
+    }
+  }
   if (group !== 'user')
     throw new CliError(
       `unknown command: ${[group, command].filter(Boolean).join(' ') || '(none)'}\n${usage}`,
@@ -184,10 +218,23 @@ export async function runCli(
   }
 }
 
+/** Signals a running server (pid file in the data dir) to run its queue now. */
+function wakeServer(dataDir: string): boolean {
+  const pidFile = join(dataDir, 'server.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 'SIGUSR1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const usage = `usage:
   user add ADDRESS [--password P] [--alias A]   user list   user passwd ADDRESS [--password P]
   user quota ADDRESS (SIZE|none) [--messages N]   user delete ADDRESS
-  domain add DOMAIN   domain list`;
+  domain add DOMAIN   domain list   queue list   queue flush`;
 
 if (process.argv[1] && /cli\.[tj]s$/.test(process.argv[1])) {
   runCli(process.argv.slice(2)).catch((error: unknown) => {

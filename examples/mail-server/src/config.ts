@@ -50,6 +50,12 @@ export interface Config {
   /** Create the demo account at first start. */
   readonly demo: boolean;
   readonly log: 'json' | 'pretty' | 'auto' | 'silent';
+  /** Static routes for outbound mail: domain → host and port, instead of the domain's MX. */
+  readonly routes: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** Outbound retry schedule (RFC 5321 §4.5.4.1). */
+  readonly retry: { readonly initialMs: number; readonly maxMs: number; readonly lifetimeMs: number };
+  /** How often the outbound queue looks for due messages. */
+  readonly queueIntervalMs: number;
 }
 
 export const defaults: Config = {
@@ -81,6 +87,9 @@ export const defaults: Config = {
   allowInsecureAuth: false,
   demo: true,
   log: 'auto',
+  routes: {},
+  retry: { initialMs: 30 * 60_000, maxMs: 4 * 3600_000, lifetimeMs: 5 * 24 * 3600_000 },
+  queueIntervalMs: 30_000,
 };
 
 /** Environment variable → setting path, with its parser. */
@@ -117,7 +126,26 @@ export const environment: Record<string, { path: string; parse: (value: string) 
   MAILWIRE_ALLOW_INSECURE_AUTH: { path: 'allowInsecureAuth', parse: bool },
   MAILWIRE_DEMO: { path: 'demo', parse: bool },
   MAILWIRE_LOG: { path: 'log', parse: (v) => oneOf(v, ['json', 'pretty', 'auto', 'silent']) },
+  MAILWIRE_ROUTES: { path: 'routes', parse: routes },
+  MAILWIRE_RETRY_INITIAL_MS: { path: 'retry.initialMs', parse: positiveInt },
+  MAILWIRE_RETRY_MAX_MS: { path: 'retry.maxMs', parse: positiveInt },
+  MAILWIRE_QUEUE_LIFETIME_MS: { path: 'retry.lifetimeMs', parse: positiveInt },
+  MAILWIRE_QUEUE_INTERVAL_MS: { path: 'queueIntervalMs', parse: positiveInt },
 };
+
+/** `domain=host:port,domain2=host` (port 25 when omitted; IPv6 in brackets). */
+export function routes(text: string): Record<string, { host: string; port: number }> {
+  const out: Record<string, { host: string; port: number }> = {};
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^([^=\s]+)=(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+|[a-zA-Z0-9.-]+))(?::(\d+))?$/.exec(entry);
+    if (!m) throw new ConfigError(`not a route: ${entry} (use domain=host:port)`);
+    out[m[1]!.toLowerCase()] = { host: (m[2] ?? m[3])!, port: m[4] ? port(m[4]) : 25 };
+  }
+  return out;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

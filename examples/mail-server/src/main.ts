@@ -3,7 +3,7 @@
  * `--config FILE`), creating a demo account at first start, and prints how to use it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
@@ -63,12 +63,18 @@ if (demo) {
 }
 process.stdout.write(`${lines.join('\n')}\n\n`);
 
+// The CLI's `queue flush` finds us here and asks for a queue run with SIGUSR1.
+const pidFile = join(config.dataDir, 'server.pid');
+writeFileSync(pidFile, `${process.pid}\n`);
+process.on('SIGUSR1', () => server.outbound.agent.wake());
+
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.log('info', 'shutting down', { signal });
   await server.close();
+  rmSync(pidFile, { force: true });
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));

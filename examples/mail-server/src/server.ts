@@ -36,12 +36,14 @@ import { localDomains } from './domains.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { openStore } from './store.js';
+import { type Outbound, startOutbound } from './outbound.js';
 import { loadCertificate } from './tls.js';
 
 export interface RunningServer {
   readonly config: Config;
   readonly store: MailStore;
   readonly metrics: Metrics;
+  readonly outbound: Outbound;
   /** Bound ports by role (useful when the configuration asked for port 0). */
   readonly ports: Record<string, number>;
   readonly certificate: { readonly cert: string; readonly path: string; readonly generated: boolean };
@@ -92,6 +94,29 @@ export async function startServer(
   const messagesOut = metrics.counter('mailwire_messages_delivered_total', 'Messages delivered to mailboxes');
   const authFailures = metrics.counter('mailwire_auth_failures_total', 'Failed authentications, by protocol');
   const rejected = metrics.counter('mailwire_connections_rejected_total', 'Connections refused by limits');
+  const deliveries = metrics.counter('mailwire_deliveries_total', 'Outbound delivery attempts, by result');
+  const localDomainsNow = () => localDomains(config);
+  const outbound = startOutbound(
+    config,
+    {
+      isLocal: (domain) => localDomainsNow().has(domain.toLowerCase()),
+      async deliver(message) {
+        // Bounces (DSNs) and other queue mail for local users.
+        for (const to of message.to) await store.deliver(to, message.body, { internalDate: Date.now() });
+      },
+    },
+    {
+      delivered: () => deliveries({ result: 'delivered' }),
+      deferred: () => deliveries({ result: 'deferred' }),
+      bounced: () => deliveries({ result: 'bounced' }),
+      log: (line) => logger.log('info', line, { component: 'delivery' }),
+    },
+  );
+  const queueDepth = metrics.gauge('mailwire_queue_depth', 'Messages waiting in the outbound queue');
+  metrics.collect(async () => {
+    const waiting = await outbound.queue.list();
+    queueDepth.set({}, waiting.length);
+  });
   const limiter = new AuthLimiter(config.limits.authFailuresPerIp, config.limits.authFailureWindowMs);
   const checker = createCredentialChecker(store, limiter, {
     onFailure: (ip, mechanism) => logger.log('warn', 'authentication failed', { ip, mechanism }),
@@ -142,7 +167,8 @@ export async function startServer(
         if (kind === 'local') return undefined;
         if (kind === 'unknown') return { code: 550, enhanced: '5.1.1', text: 'No such user here' };
         if (role === 'mx') return RELAY_DENIED;
-        return { code: 551, enhanced: '5.7.1', text: 'Outbound delivery is not configured on this server' };
+        // Submission: authenticated users may send anywhere; the queue delivers through MX.
+        return undefined;
       },
       async onData(message, envelope, ctx) {
         const id = randomUUID();
@@ -173,13 +199,32 @@ export async function startServer(
             remoteAddress: envelope.remoteAddress,
           });
           if (verdict?.reject) return verdict.reject;
-          for (const recipient of to) {
-            const source = async function* () {
-              if (verdict?.headers) yield new TextEncoder().encode(verdict.headers);
-              for await (const chunk of createReadStream(file)) yield chunk as Uint8Array;
-            };
-            await store.deliver(recipient, source(), { internalDate: receivedAt.getTime() });
+          const source = async function* () {
+            if (verdict?.headers) yield new TextEncoder().encode(verdict.headers);
+            for await (const chunk of createReadStream(file)) yield chunk as Uint8Array;
+          };
+          const local = localDomainsNow();
+          const remote = envelope.recipients.filter((r) => !local.has(r.to.domain.toLowerCase()));
+          for (const recipient of envelope.recipients) {
+            if (!local.has(recipient.to.domain.toLowerCase())) continue;
+            await store.deliver(address(recipient.to), source(), { internalDate: receivedAt.getTime() });
             messagesOut({});
+          }
+          if (remote.length > 0) {
+            // Durable in the queue before the client gets its 250 (RFC 5321 §6.1).
+            await outbound.queue.enqueue({
+              from: envelope.from ? address(envelope.from) : '',
+              to: remote.map((r) => ({
+                address: address(r.to),
+                ...(r.params.notify ? { notify: r.params.notify } : {}),
+                ...(r.params.orcpt ? { orcpt: `${r.params.orcpt.addrType};${r.params.orcpt.address}` } : {}),
+              })),
+              message: source(),
+              smtpUtf8: envelope.mailParams.smtpUtf8 === true,
+              ...(envelope.mailParams.envid ? { envid: envelope.mailParams.envid } : {}),
+              ...(envelope.mailParams.ret ? { ret: envelope.mailParams.ret } : {}),
+            });
+            outbound.agent.wake();
           }
           messagesIn({ role });
           logger.log('info', 'message accepted', {
@@ -349,10 +394,12 @@ export async function startServer(
     config,
     store,
     metrics,
+    outbound,
     ports,
     certificate: { cert: certificate.cert, path: certificate.certPath, generated: certificate.generated },
     async close() {
       await Promise.all(servers.map(({ server }) => server.close({ graceMs: 5000 })));
+      await outbound.close();
       await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
       await store.close();
     },

@@ -1,0 +1,80 @@
+/**
+ * Outbound mail: the durable queue (`@mailwire/delivery`), MX resolution (`@mailwire/dns`) and
+ * static routes. A route (`MAILWIRE_ROUTES=remote.test=127.0.0.1:2526`) sends a domain's mail to a
+ * fixed host and port instead of its MX, as Postfix's transport maps do; tests use it to deliver
+ * to a second instance on loopback.
+ */
+import { join } from 'node:path';
+import { CachingResolver, createFakeResolver, type Resolver } from '@mailwire/dns';
+import { createStubResolver } from '@mailwire/dns/node';
+import { createSqliteQueue, DeliveryAgent, type LocalDelivery, type Queue } from '@mailwire/delivery';
+import type { Config } from './config.js';
+
+const ROUTE_SUFFIX = '.route.mailwire.invalid';
+
+/** The system resolver with routed domains answered locally. */
+function routingResolver(config: Config): { resolver: Resolver; portFor: (host: string) => number } {
+  const routes = config.routes;
+  const zone: Record<string, Record<string, string[]>> = {};
+  const ports = new Map<string, number>();
+  for (const [domain, { host, port }] of Object.entries(routes)) {
+    const target = `${domain}${ROUTE_SUFFIX}`;
+    zone[domain] = { mx: [`10 ${target}`] };
+    zone[target] = host.includes(':') ? { aaaa: [host] } : { a: [host] };
+    ports.set(target, port);
+  }
+  const fake = createFakeResolver(zone as Parameters<typeof createFakeResolver>[0]);
+  const real = new CachingResolver(createStubResolver(), { now: Date.now });
+  const routed = (name: string) => {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    return n in zone;
+  };
+  const resolver: Resolver = {
+    mx: (name) => (routed(name) ? fake.mx(name) : real.mx(name)),
+    a: (name) => (routed(name) ? fake.a(name) : real.a(name)),
+    aaaa: (name) => (routed(name) ? fake.aaaa(name) : real.aaaa(name)),
+    txt: (name) => real.txt(name),
+    tlsa: (name) => real.tlsa(name),
+  };
+  return { resolver, portFor: (host) => ports.get(host.toLowerCase().replace(/\.$/, '')) ?? 25 };
+}
+
+export function openQueue(config: Config): Queue {
+  return createSqliteQueue({ path: join(config.dataDir, 'queue') });
+}
+
+export interface Outbound {
+  readonly queue: Queue;
+  readonly agent: DeliveryAgent;
+  close(): Promise<void>;
+}
+
+export function startOutbound(
+  config: Config,
+  local: LocalDelivery,
+  events: { delivered(): void; deferred(): void; bounced(): void; log(line: string): void },
+): Outbound {
+  const queue = openQueue(config);
+  const { resolver, portFor } = routingResolver(config);
+  const agent = new DeliveryAgent({
+    queue,
+    resolver,
+    hostname: config.hostname,
+    portFor,
+    localDelivery: local,
+    retry: config.retry,
+    onDelivered: () => events.delivered(),
+    onDeferred: () => events.deferred(),
+    onBounced: () => events.bounced(),
+    onLog: (line) => events.log(line),
+  });
+  agent.start(config.queueIntervalMs);
+  return {
+    queue,
+    agent,
+    async close() {
+      await agent.stop();
+      await (queue as { close?: () => Promise<void> | void }).close?.();
+    },
+  };
+}
