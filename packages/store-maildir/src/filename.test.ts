@@ -18,6 +18,7 @@ describe('Maildir file names', () => {
 
   it('makes unique names without / or :', () => {
     const names = new Set(Array.from({ length: 1000 }, () => uniqueName(1_700_000_000_123)));
+    expect(uniqueName(1_700_000_000_001)).toMatch(/^1700000000\.M001000P/);
     expect(names.size).toBe(1000);
     for (const name of names) expect(name).toMatch(/^1700000000\.M123000P\d+Q\d+R[0-9a-f]{8}\.[^/:]+$/);
   });

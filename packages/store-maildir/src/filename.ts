@@ -50,7 +50,7 @@ export function withLetters(base: string, letters: Iterable<string>): string {
 const host = hostname().replaceAll('/', '\\057').replaceAll(':', '\\072') || 'localhost';
 let sequence = 0;
 
-/** A new unique name: `<seconds>.M<micros>P<pid>Q<seq>R<random>.<host>`. */
+/** A new unique name: `<seconds>.M<micros, 6 digits>P<pid>Q<seq>R<random>.<host>` (sorts by time). */
 export function uniqueName(nowMs: number): string {
   const seconds = Math.floor(nowMs / 1000);
   const micros = Math.floor((nowMs % 1000) * 1000);
@@ -58,5 +58,5 @@ export function uniqueName(nowMs: number): string {
     .toString(16)
     .padStart(8, '0');
   sequence = (sequence + 1) % 1_000_000_000;
-  return `${seconds}.M${micros}P${process.pid}Q${sequence}R${random}.${host}`;
+  return `${seconds}.M${String(micros).padStart(6, '0')}P${process.pid}Q${sequence}R${random}.${host}`;
 }

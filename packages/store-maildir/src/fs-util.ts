@@ -1,6 +1,6 @@
 /** File-system plumbing: atomic replace, directory fsync, lock files and an async mutex. */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BackendError, LockedError } from '@mailwire/store';
 
@@ -99,11 +99,23 @@ export async function acquireLockFile(
   const staleMs = options.staleMs ?? 60_000;
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      // Written aside and hard-linked into place, so the lock file never exists without its pid
+      // (a process killed between create and write would leave a lock nobody could judge).
+      const aside = `${path}.${process.pid}.${++tmpSequence}.tmp`;
+      await writeFile(aside, `${process.pid}\n`, { mode: 0o600 });
       try {
-        await handle.writeFile(`${process.pid}\n`);
+        await link(aside, path);
+      } catch (error) {
+        if (isCode(error, 'EEXIST')) throw error;
+        // No hard links here: an exclusive create, pid written right after.
+        const handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+        try {
+          await handle.writeFile(`${process.pid}\n`);
+        } finally {
+          await handle.close();
+        }
       } finally {
-        await handle.close();
+        await unlink(aside).catch(() => undefined);
       }
       let released = false;
       return async () => {
@@ -119,7 +131,9 @@ export async function acquireLockFile(
       const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
       const pid = Number.parseInt(text, 10);
       const dead = Number.isInteger(pid) && pid > 0 && !alive(pid);
-      if (dead || Date.now() - info.mtimeMs > staleMs) {
+      // A lock without a pid (written by another program) goes stale after a few seconds.
+      const age = Date.now() - info.mtimeMs;
+      if (dead || age > staleMs || (!(pid > 0) && age > 5000)) {
         await unlink(path).catch(() => undefined);
         continue;
       }

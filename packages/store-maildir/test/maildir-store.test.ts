@@ -28,6 +28,15 @@ async function setup() {
   return { root, store, account, inbox, home: join(root, account.id) };
 }
 
+/** The file in `<maildir>/<sub>` whose content is `text`. */
+function fileWith(maildir: string, sub: string, text: string): string {
+  const name = readdirSync(join(maildir, sub)).find(
+    (n) => readFileSync(join(maildir, sub, n), 'utf8') === text,
+  );
+  if (name === undefined) throw new Error(`no file with ${text}`);
+  return name;
+}
+
 /** Delivers a file the way an MDA does: write into tmp/, then rename into new/. */
 function foreignDelivery(maildir: string, name: string, text: string): void {
   writeFileSync(join(maildir, 'tmp', name), text);
@@ -76,8 +85,8 @@ describe('MaildirStore on disk', () => {
     const before = (await store.getMailboxById(inbox.id))!;
 
     // The mutt way of reading a message: new/x → cur/x:2,S.
-    const [first] = readdirSync(join(home, 'new')).sort();
-    renameSync(join(home, 'new', first!), join(home, 'cur', `${first}:2,S`));
+    const first = fileWith(home, 'new', 'Subject: a\r\n\r\n1\r\n');
+    renameSync(join(home, 'new', first), join(home, 'cur', `${first}:2,S`));
     foreignDelivery(home, '1800000000.P999Q1.elsewhere', 'Subject: foreign\r\n\r\nfrom procmail\r\n');
     await store.rescan();
 
@@ -104,7 +113,7 @@ describe('MaildirStore on disk', () => {
     const a = await store.append(inbox.id, bytes('a'), { internalDate: 1, flags: ['\\Seen'] });
     const b = await store.append(inbox.id, bytes('b'), { internalDate: 1, flags: ['\\Seen'] });
     const mark = (await store.getMailboxById(inbox.id))!.highestModseq;
-    const victim = readdirSync(join(home, 'cur')).sort()[1]!;
+    const victim = fileWith(home, 'cur', 'b');
     unlinkSync(join(home, 'cur', victim));
     foreignDelivery(home, '1800000001.P1Q1.other', 'c');
     const metas = await store.fetchMessages(inbox.id, ALL);
