@@ -56,6 +56,15 @@ export interface Config {
   readonly retry: { readonly initialMs: number; readonly maxMs: number; readonly lifetimeMs: number };
   /** How often the outbound queue looks for due messages. */
   readonly queueIntervalMs: number;
+  /** DKIM-sign submitted mail with this key (RFC 6376); unset: no signature. */
+  readonly dkim?: {
+    readonly domain: string;
+    readonly selector: string;
+    readonly keyFile: string;
+    readonly algorithm: 'rsa-sha256' | 'ed25519-sha256';
+  };
+  /** SPF/DKIM/DMARC verdicts on inbound mail (Authentication-Results); DMARC p=reject refused. */
+  readonly inboundAuth: boolean;
 }
 
 export const defaults: Config = {
@@ -90,6 +99,7 @@ export const defaults: Config = {
   routes: {},
   retry: { initialMs: 30 * 60_000, maxMs: 4 * 3600_000, lifetimeMs: 5 * 24 * 3600_000 },
   queueIntervalMs: 30_000,
+  inboundAuth: true,
 };
 
 /** Environment variable → setting path, with its parser. */
@@ -131,6 +141,14 @@ export const environment: Record<string, { path: string; parse: (value: string) 
   MAILWIRE_RETRY_MAX_MS: { path: 'retry.maxMs', parse: positiveInt },
   MAILWIRE_QUEUE_LIFETIME_MS: { path: 'retry.lifetimeMs', parse: positiveInt },
   MAILWIRE_QUEUE_INTERVAL_MS: { path: 'queueIntervalMs', parse: positiveInt },
+  MAILWIRE_DKIM_DOMAIN: { path: 'dkim.domain', parse: String },
+  MAILWIRE_DKIM_SELECTOR: { path: 'dkim.selector', parse: String },
+  MAILWIRE_DKIM_KEY: { path: 'dkim.keyFile', parse: String },
+  MAILWIRE_DKIM_ALGORITHM: {
+    path: 'dkim.algorithm',
+    parse: (v) => oneOf(v, ['rsa-sha256', 'ed25519-sha256']),
+  },
+  MAILWIRE_INBOUND_AUTH: { path: 'inboundAuth', parse: bool },
 };
 
 /** `domain=host:port,domain2=host` (port 25 when omitted; IPv6 in brackets). */
@@ -227,9 +245,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MAIL
       throw new ConfigError(`${name}: ${(error as Error).message}`);
     }
   }
-  const result = merge(config, fromEnv) as unknown as Config;
+  let result = merge(config, fromEnv) as unknown as Config;
   if (result.store.kind === 'postgres' && !result.store.url) {
     throw new ConfigError('store kind postgres needs MAILWIRE_STORE_URL (postgres://user:pass@host/db)');
+  }
+  if (result.dkim) {
+    const { domain, selector, keyFile } = result.dkim;
+    if (!domain || !selector || !keyFile) {
+      throw new ConfigError(
+        'DKIM signing needs MAILWIRE_DKIM_DOMAIN, MAILWIRE_DKIM_SELECTOR and MAILWIRE_DKIM_KEY',
+      );
+    }
+    result = { ...result, dkim: { ...result.dkim, algorithm: result.dkim.algorithm ?? 'rsa-sha256' } };
   }
   return { ...result, dataDir: resolve(result.dataDir), domains: result.domains.map((d) => d.toLowerCase()) };
 }

@@ -13,7 +13,10 @@ import type { Config } from './config.js';
 const ROUTE_SUFFIX = '.route.mailwire.invalid';
 
 /** The system resolver with routed domains answered locally. */
-function routingResolver(config: Config): { resolver: Resolver; portFor: (host: string) => number } {
+function routingResolver(
+  config: Config,
+  real: Resolver,
+): { resolver: Resolver; portFor: (host: string) => number } {
   const routes = config.routes;
   const zone: Record<string, Record<string, string[]>> = {};
   const ports = new Map<string, number>();
@@ -24,7 +27,6 @@ function routingResolver(config: Config): { resolver: Resolver; portFor: (host: 
     ports.set(target, port);
   }
   const fake = createFakeResolver(zone as Parameters<typeof createFakeResolver>[0]);
-  const real = new CachingResolver(createStubResolver(), { now: Date.now });
   const routed = (name: string) => {
     const n = name.toLowerCase().replace(/\.$/, '');
     return n in zone;
@@ -49,13 +51,19 @@ export interface Outbound {
   close(): Promise<void>;
 }
 
+/** The system's resolver (/etc/resolv.conf) behind a TTL cache. */
+export function systemResolver(): Resolver {
+  return new CachingResolver(createStubResolver(), { now: Date.now });
+}
+
 export function startOutbound(
   config: Config,
+  system: Resolver,
   local: LocalDelivery,
   events: { delivered(): void; deferred(): void; bounced(): void; log(line: string): void },
 ): Outbound {
   const queue = openQueue(config);
-  const { resolver, portFor } = routingResolver(config);
+  const { resolver, portFor } = routingResolver(config, system);
   const agent = new DeliveryAgent({
     queue,
     resolver,

@@ -28,6 +28,7 @@ import {
   type SmtpHooks,
   type SmtpMailbox,
 } from '@mailwire/smtp';
+import type { Resolver } from '@mailwire/dns';
 import type { MailStore } from '@mailwire/store';
 import { AuthLimiter } from './auth-limiter.js';
 import type { Config } from './config.js';
@@ -36,7 +37,8 @@ import { localDomains } from './domains.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { openStore } from './store.js';
-import { type Outbound, startOutbound } from './outbound.js';
+import { createOutboundSigner, verifyInbound } from './mail-auth.js';
+import { type Outbound, startOutbound, systemResolver } from './outbound.js';
 import { loadCertificate } from './tls.js';
 
 export interface RunningServer {
@@ -58,6 +60,11 @@ export interface SpamVerdict {
 }
 
 export interface ServerHooks {
+  /**
+   * The DNS resolver for inbound SPF/DKIM/DMARC and outbound MX look-ups (static routes are
+   * answered before it). Default: the stub resolver over /etc/resolv.conf, with a TTL cache.
+   */
+  resolver?: Resolver;
   /**
    * Spam scoring: called with the spooled message file and its envelope before delivery; may
    * refuse the message or add headers.
@@ -96,8 +103,11 @@ export async function startServer(
   const rejected = metrics.counter('mailwire_connections_rejected_total', 'Connections refused by limits');
   const deliveries = metrics.counter('mailwire_deliveries_total', 'Outbound delivery attempts, by result');
   const localDomainsNow = () => localDomains(config);
+  const resolver = hooks.resolver ?? systemResolver();
+  const signer = createOutboundSigner(config);
   const outbound = startOutbound(
     config,
+    resolver,
     {
       isLocal: (domain) => localDomainsNow().has(domain.toLowerCase()),
       async deliver(message) {
@@ -199,8 +209,28 @@ export async function startServer(
             remoteAddress: envelope.remoteAddress,
           });
           if (verdict?.reject) return verdict.reject;
-          const source = async function* () {
-            if (verdict?.headers) yield new TextEncoder().encode(verdict.headers);
+          let trace = verdict?.headers ?? '';
+          if (role === 'mx' && config.inboundAuth) {
+            const auth = await verifyInbound(
+              file,
+              {
+                ip: envelope.remoteAddress,
+                helo: envelope.helo ?? '',
+                mailFrom: envelope.from ? address(envelope.from) : '',
+              },
+              { resolver, hostname: config.hostname },
+            );
+            if (auth.reject)
+              return {
+                code: 550,
+                enhanced: '5.7.1',
+                text: `Rejected by the DMARC policy of ${auth.fromDomain}`,
+              };
+            trace = auth.header + trace;
+          }
+          const prefix = trace;
+          const source = async function* (extra = '') {
+            if (prefix || extra) yield new TextEncoder().encode(extra + prefix);
             for await (const chunk of createReadStream(file)) yield chunk as Uint8Array;
           };
           const local = localDomainsNow();
@@ -219,7 +249,7 @@ export async function startServer(
                 ...(r.params.notify ? { notify: r.params.notify } : {}),
                 ...(r.params.orcpt ? { orcpt: `${r.params.orcpt.addrType};${r.params.orcpt.address}` } : {}),
               })),
-              message: source(),
+              message: source(signer ? await signer.sign(file) : ''),
               smtpUtf8: envelope.mailParams.smtpUtf8 === true,
               ...(envelope.mailParams.envid ? { envid: envelope.mailParams.envid } : {}),
               ...(envelope.mailParams.ret ? { ret: envelope.mailParams.ret } : {}),

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFakeResolver } from '@mailwire/dns';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { type RunningServer, type ServerHooks, startServer } from '../src/server.js';
@@ -34,7 +35,9 @@ export async function startTestServer(
     ...options.env,
   };
   const config = loadConfig(env, undefined);
-  const server = await startServer(config, createLogger('silent'), options.hooks);
+  // Tests never ask the system's DNS: an empty fake zone unless the test brings its own.
+  const hooks: ServerHooks = { resolver: createFakeResolver({}), ...options.hooks };
+  const server = await startServer(config, createLogger('silent'), hooks);
   let disposed = false;
   return {
     ...server,
