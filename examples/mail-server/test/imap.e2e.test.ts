@@ -56,7 +56,7 @@ print(json.dumps(out))
     expect(out.before).toContain('LOGINDISABLED');
     expect(out.exists).toBe(1);
     const raw = Buffer.from(out.raw as string, 'base64').toString('latin1');
-    expect(raw.startsWith('Received: ')).toBe(true);
+    expect(raw).toMatch(/^Authentication-Results: [^]*?\r\nReceived: /);
     expect(raw.endsWith(body.replace(/\n/g, '\r\n'))).toBe(true);
     expect(out.meta).toContain(`RFC822.SIZE ${Buffer.byteLength(raw, 'latin1')}`);
     expect(out.search).toBe('1');
