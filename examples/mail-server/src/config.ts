@@ -40,7 +40,11 @@ export interface Config {
   readonly hostname: string;
   readonly dataDir: string;
   readonly ports: Ports;
-  readonly store: { readonly kind: StoreKind; readonly url?: string | undefined };
+  readonly store: {
+    readonly kind: StoreKind;
+    readonly url?: string | undefined;
+    readonly schema?: string | undefined;
+  };
   /** Domains this server receives mail for (plus those added with `domain add`). */
   readonly domains: readonly string[];
   readonly tls: { readonly cert?: string | undefined; readonly key?: string | undefined };
@@ -117,6 +121,7 @@ export const environment: Record<string, { path: string; parse: (value: string) 
   MAILWIRE_METRICS_PORT: { path: 'ports.metrics', parse: port },
   MAILWIRE_STORE: { path: 'store.kind', parse: storeKind },
   MAILWIRE_STORE_URL: { path: 'store.url', parse: String },
+  MAILWIRE_STORE_SCHEMA: { path: 'store.schema', parse: String },
   MAILWIRE_DOMAINS: {
     path: 'domains',
     parse: (v) =>
