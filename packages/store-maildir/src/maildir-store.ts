@@ -472,6 +472,7 @@ export class MaildirStore implements MailStore {
       await writeFileAtomic(join(dir, 'maildirfolder'), '', this.sync);
     }
     onFolder(folder);
+    await sweepStale(dir);
     await this.reconcile(folder, imported);
     if (text === undefined) await this.saveUidlist(folder);
     return folder;
@@ -1931,6 +1932,24 @@ function sortMessages(folder: Folder): void {
   const sorted = [...folder.messages.values()].sort((a, b) => a.uid - b.uid);
   folder.messages.clear();
   for (const msg of sorted) folder.messages.set(msg.uid, msg);
+}
+
+/** The maildir spec: files left in `tmp/` for 36 hours are debris; so are our own `*.tmp` files. */
+async function sweepStale(dir: string): Promise<void> {
+  const cutoff = Date.now() - 36 * 3600 * 1000;
+  const candidates = [
+    ...(await readdir(join(dir, 'tmp'))).map((name) => join(dir, 'tmp', name)),
+    ...(await readdir(dir)).filter((name) => name.endsWith('.tmp')).map((name) => join(dir, name)),
+  ];
+  for (const path of candidates) {
+    try {
+      const info = await stat(path);
+      // ctime, not mtime: appends set a spooled file's mtime to its (maybe old) internal date.
+      if (info.isFile() && Math.max(info.ctimeMs, info.mtimeMs) < cutoff) await unlink(path);
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
 }
 
 async function hashFile(path: string): Promise<string> {

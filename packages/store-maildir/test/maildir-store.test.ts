@@ -9,6 +9,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -160,6 +161,19 @@ describe('MaildirStore on disk', () => {
       [7, 1, []],
       [10, 2, []],
     ]);
+  });
+
+  it('never sweeps a fresh tmp/ file at open, even one whose mtime is an old internal date', async () => {
+    // An append in flight in another process has set its spooled file's mtime to the message's
+    // internal date; the 36-hour debris rule must judge by ctime, or it would delete it.
+    const { root, store, home } = await setup();
+    await store.close();
+    writeFileSync(join(home, 'tmp', 'spooling'), 'x');
+    const longAgo = (Date.now() - 37 * 3600 * 1000) / 1000;
+    utimesSync(join(home, 'tmp', 'spooling'), longAgo, longAgo);
+    const reopened = await openStore(root).opened();
+    expect(readdirSync(join(home, 'tmp'))).toEqual(['spooling']);
+    await reopened.close();
   });
 
   it('copies by hard link and moves by rename', async () => {
