@@ -25,7 +25,7 @@ function firstLine(port: number): Promise<string> {
 describe('the start command', () => {
   it('creates and prints a demo account, serves it, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mailwire-start-'));
-    const env = {
+    const env: Record<string, string | undefined> = {
       ...process.env,
       MAILWIRE_DATA_DIR: dataDir,
       MAILWIRE_LOG: 'json',

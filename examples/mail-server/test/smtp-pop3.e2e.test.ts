@@ -73,7 +73,7 @@ describe('inbound SMTP → POP3', () => {
     // The server prepends its verdicts (RFC 8601) and its Received: trace header (RFC 5321 §4.4);
     // the rest is byte-identical.
     expect(message).toMatch(
-      /^Authentication-Results: localhost;\s+spf=none[^]*?\r\nReceived: from client\.example \(\[127\.0\.0\.1\]\)/,
+      /^Authentication-Results: localhost;\s+spf=none[\s\S]*?\r\nReceived: from client\.example \(\[127\.0\.0\.1\]\)/,
     );
     expect(message.endsWith(body.replace(/\n/g, '\r\n'))).toBe(true);
     expect(seen.size).toBe(Buffer.byteLength(message, 'latin1'));
