@@ -258,3 +258,25 @@ describe('fragmentizer streaming', () => {
     expect(latin1(next.frame.lines[0]!)).toBe('b NOOP');
   });
 });
+
+describe('fragmentizer framing', () => {
+  it('drops an overlong line that arrives in pieces, then frames the next command', () => {
+    const f = new Fragmentizer({ maxLineLength: 16 });
+    const enc = new TextEncoder();
+    const out: string[] = [];
+    for (const piece of [
+      'a1 NOOP xxxxxxxx',
+      'xxxxxxxxxxxxxxxx',
+      'xxxxxxxxxxxxxxxxxxx',
+      'xx\r\na2 NO',
+      'OP\r\n',
+    ]) {
+      f.push(enc.encode(piece));
+      for (let x = f.next(); x !== undefined; x = f.next()) {
+        out.push(x.type === 'command' ? `command ${new TextDecoder().decode(x.frame.lines[0])}` : x.type);
+      }
+    }
+    expect(out).toEqual(['error', 'command a2 NOOP']);
+    expect(f.buffered).toBe(0);
+  });
+});

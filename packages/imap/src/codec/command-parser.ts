@@ -1,5 +1,6 @@
 import type { CommandFrame } from './fragmentizer.js';
 import { peekTag } from './fragmentizer.js';
+import { BASE64, NAME } from './chars.js';
 import { ImapSyntaxError, TokenReader } from './reader.js';
 import type {
   AppendMessage,
@@ -28,10 +29,15 @@ export interface CommandParserOptions {
   readonly maxDepth?: number;
 }
 
+const DEFAULT_LIMITS = { maxDepth: 32 };
+
 export function parseCommand(frame: CommandFrame, options: CommandParserOptions = {}): ParseResult {
   const tag = peekTag(frame.lines[0]);
   if (tag === undefined) return { ok: false, tag: undefined, message: 'Missing or invalid tag' };
-  const reader = new TokenReader(frame, { maxDepth: options.maxDepth ?? 32 });
+  const reader = new TokenReader(
+    frame,
+    options.maxDepth === undefined ? DEFAULT_LIMITS : { maxDepth: options.maxDepth },
+  );
   try {
     reader.skip(tag.length);
     reader.sp();
@@ -72,7 +78,7 @@ function parseBody(r: TokenReader, tag: string): Command {
       r.sp();
       const mechanism = r.keyword();
       if (r.maybe(0x20)) {
-        const initialResponse = r.run(isBase64Char, 'base64');
+        const initialResponse = r.runClass(BASE64, 'base64');
         return { tag, name, mechanism, initialResponse };
       }
       return { tag, name, mechanism };
@@ -311,14 +317,14 @@ function parseSearch(r: TokenReader, tag: string, uid: boolean): Command {
   }
   const criteria: SearchKey[] = [searchKey(r)];
   while (r.maybe(0x20)) criteria.push(searchKey(r));
-  return {
-    tag,
-    name: 'SEARCH',
-    uid,
-    ...(charset === undefined ? {} : { charset }),
-    ...(returns === undefined ? {} : { returns }),
-    criteria,
-  };
+  if (charset === undefined) {
+    return returns === undefined
+      ? { tag, name: 'SEARCH', uid, criteria }
+      : { tag, name: 'SEARCH', uid, returns, criteria };
+  }
+  return returns === undefined
+    ? { tag, name: 'SEARCH', uid, charset, criteria }
+    : { tag, name: 'SEARCH', uid, charset, returns, criteria };
 }
 
 const FLAG_KEYS = new Set([
@@ -434,12 +440,8 @@ function macro(names: string[]): FetchItem[] {
   return names.map((item) => ({ item }) as FetchItem);
 }
 
-function isFetchNameChar(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2e;
-}
-
 function fetchItem(r: TokenReader): FetchItem {
-  const name = r.run(isFetchNameChar, 'fetch attribute').toUpperCase();
+  const name = r.upperRun(NAME, 'fetch attribute');
   if (r.peek() === 0x5b) {
     if (name === 'BODY' || name === 'BODY.PEEK') {
       const section = parseSection(r);
@@ -482,14 +484,14 @@ function parseSection(r: TokenReader): Section {
     }
     const last = r.peek();
     if (last !== 0x5d) {
-      const word = r.run(isFetchNameChar, 'section text').toUpperCase();
+      const word = r.upperRun(NAME, 'section text');
       if (word === 'HEADER' || word === 'TEXT' || (word === 'MIME' && part.length > 0)) text = word;
       else if (word === 'HEADER.FIELDS' || word === 'HEADER.FIELDS.NOT') {
         text = word;
         r.sp();
         r.openList();
-        fields = [r.astring().toUpperCase()];
-        while (r.maybe(0x20)) fields.push(r.astring().toUpperCase());
+        fields = [r.upperAstring()];
+        while (r.maybe(0x20)) fields.push(r.upperAstring());
         r.closeList();
       } else r.fail('bad section');
     }
@@ -507,15 +509,4 @@ function parsePartial(r: TokenReader): Partial | undefined {
   const length = r.nzNumber();
   r.expectByte(0x3e, '>');
   return { offset, length };
-}
-
-function isBase64Char(c: number): boolean {
-  return (
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x2b ||
-    c === 0x2f ||
-    c === 0x3d
-  );
 }

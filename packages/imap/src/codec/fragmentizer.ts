@@ -1,4 +1,6 @@
-import { concatBytes, LineReader } from '@mailwire/core';
+import { concatBytes } from '@mailwire/core';
+import { ATOM, ascii, CLASS, TAG } from './chars.js';
+import { Framer, OVERFLOW } from './framer.js';
 
 /**
  * The first stage of command parsing: splits the client's byte stream into complete commands,
@@ -111,39 +113,27 @@ export function literalHeader(line: Uint8Array): LiteralHeader | undefined {
 /** The tag of a command line, if its first token is a valid tag. */
 export function peekTag(line: Uint8Array | undefined): string | undefined {
   if (line === undefined) return undefined;
-  let tag = '';
-  for (let i = 0; i < line.length && i < 64; i++) {
+  const limit = Math.min(line.length, 64);
+  for (let i = 0; i < limit; i++) {
     const c = line[i]!;
-    if (c === 0x20) return tag.length > 0 ? tag : undefined;
-    if (!isTagChar(c)) return undefined;
-    tag += String.fromCharCode(c);
+    if (c === 0x20) return i > 0 ? ascii(line, 0, i) : undefined;
+    if ((CLASS[c]! & TAG) === 0) return undefined;
   }
   return undefined;
 }
 
 /** ASTRING-CHAR except `+` (RFC 9051 §9 `tag`). */
 export function isTagChar(c: number): boolean {
-  return (isAtomChar(c) || c === 0x5d) && c !== 0x2b;
+  return (CLASS[c]! & TAG) !== 0;
 }
 
 /** ATOM-CHAR: any CHAR except atom-specials (RFC 9051 §9). */
 export function isAtomChar(c: number): boolean {
-  if (c <= 0x20 || c >= 0x7f) return false;
-  // ( ) { % * " \ ]
-  return (
-    c !== 0x28 &&
-    c !== 0x29 &&
-    c !== 0x7b &&
-    c !== 0x25 &&
-    c !== 0x2a &&
-    c !== 0x22 &&
-    c !== 0x5c &&
-    c !== 0x5d
-  );
+  return (CLASS[c]! & ATOM) !== 0;
 }
 
 export class Fragmentizer {
-  private readonly reader: LineReader;
+  private readonly reader: Framer;
   /** Largest literal accepted now (a session lowers it before authentication). */
   maxLiteralSize: number;
   /** Largest command now, lines plus literals. */
@@ -163,7 +153,7 @@ export class Fragmentizer {
   private readonly streamAbove: number;
 
   constructor(options: FragmentizerOptions = {}) {
-    this.reader = new LineReader({ maxLineLength: options.maxLineLength ?? 8192 });
+    this.reader = new Framer(options.maxLineLength ?? 8192);
     this.maxLiteralSize = options.maxLiteralSize ?? 25 * 1024 * 1024;
     this.maxCommandSize = options.maxCommandSize ?? this.maxLiteralSize + 65536;
     this.literalMinus = options.literalMinus ?? false;
@@ -189,7 +179,7 @@ export class Fragmentizer {
     this.reset();
     this.awaiting = undefined;
     this.inLiteral = false;
-    return this.reader.discardBuffered();
+    return this.reader.discard();
   }
 
   /** After a `continue` fragment: the literal's bytes follow (the session sent `+ `). */
@@ -216,23 +206,24 @@ export class Fragmentizer {
 
   next(): Fragment | undefined {
     if (this.awaiting !== undefined) return undefined;
+    const reader = this.reader;
     for (;;) {
-      const frame = this.reader.next();
-      if (frame === undefined) return undefined;
-      if (frame.type === 'bytes') {
+      if (reader.remaining > 0) {
+        const bytes = reader.bytes();
+        if (bytes === undefined) return undefined;
+        const end = reader.remaining === 0;
         if (this.streaming) {
-          const end = frame.remaining === 0;
           if (end) {
             this.streaming = false;
             this.inLiteral = false;
             this.literals.push(STREAMED);
           }
-          return { type: 'literal-data', bytes: frame.bytes, end };
+          return { type: 'literal-data', bytes, end };
         }
         if (this.dropping === undefined && !this.silent) {
-          this.parts.push(frame.bytes);
+          this.parts.push(bytes);
         }
-        if (frame.remaining === 0) {
+        if (end) {
           this.inLiteral = false;
           if (this.dropping === undefined && !this.silent) {
             const parts = this.parts;
@@ -242,12 +233,14 @@ export class Fragmentizer {
         }
         continue;
       }
+      const line = reader.line();
+      if (line === undefined) return undefined;
       if (this.inLiteral) {
         // expect(0): the empty literal.
         this.inLiteral = false;
         if (this.dropping === undefined && !this.silent) this.literals.push(new Uint8Array(0));
       }
-      if (frame.type === 'overflow') {
+      if (line === OVERFLOW) {
         const tag = peekTag(this.lines[0]);
         const dropping = this.dropping;
         const silent = this.silent;
@@ -257,7 +250,6 @@ export class Fragmentizer {
         // next line, as every server does.
         return dropping ?? { type: 'error', tag, reason: 'line-too-long' };
       }
-      const line = frame.bytes;
       const header = literalHeader(line);
       if (this.dropping !== undefined || this.silent) {
         if (header !== undefined && !header.sync) {

@@ -1,6 +1,7 @@
 import { decodeUtf8, latin1 } from '@mailwire/core';
 import type { CommandFrame } from './fragmentizer.js';
-import { isAtomChar, literalHeader, STREAMED } from './fragmentizer.js';
+import { ALPHA, ASTRING, ATOM, ascii, CLASS, KeywordTable, LIST, UPPER } from './chars.js';
+import { literalHeader, STREAMED } from './fragmentizer.js';
 import type { ImapDate, ImapDateTime, SequenceSet, SeqNumber } from './types.js';
 
 /**
@@ -21,6 +22,32 @@ export interface ReaderLimits {
   /** Deepest parenthesised nesting accepted (search keys, body structures). */
   readonly maxDepth: number;
 }
+
+/** Keywords of the command and response grammars, returned interned by `keyword()`. */
+const KEYWORDS = new KeywordTable([
+  ...'CAPABILITY NOOP LOGOUT STARTTLS AUTHENTICATE LOGIN ENABLE ID SELECT EXAMINE CREATE DELETE RENAME'.split(
+    ' ',
+  ),
+  ...'SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS APPEND CHECK CLOSE UNSELECT EXPUNGE SEARCH FETCH STORE'.split(
+    ' ',
+  ),
+  ...'COPY MOVE UID IDLE NAMESPACE DONE'.split(' '),
+  ...'ALL ANSWERED DELETED DRAFT FLAGGED NEW OLD RECENT SEEN UNANSWERED UNDELETED UNDRAFT UNFLAGGED'.split(
+    ' ',
+  ),
+  ...'UNSEEN BCC BODY CC FROM SUBJECT TEXT TO BEFORE ON SINCE SENTBEFORE SENTON SENTSINCE KEYWORD'.split(' '),
+  ...'UNKEYWORD HEADER LARGER SMALLER NOT OR MIN MAX COUNT SAVE RETURN CHARSET'.split(' '),
+  ...'MESSAGES UIDNEXT UIDVALIDITY SIZE APPENDLIMIT HIGHESTMODSEQ SUBSCRIBED CHILDREN SPECIAL-USE'.split(' '),
+  ...'RECURSIVEMATCH REMOTE PLAIN XOAUTH2 OAUTHBEARER CRAM-MD5 SCRAM-SHA-256 IMAP4REV2 UTF8=ACCEPT'.split(
+    ' ',
+  ),
+  ...'OK NO BAD BYE PREAUTH EXISTS FLAGS ESEARCH FAST FULL'.split(' '),
+  ...'INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE RFC822 RFC822.HEADER RFC822.TEXT MODSEQ'.split(' '),
+  ...'BODY.PEEK BINARY BINARY.PEEK BINARY.SIZE HEADER.FIELDS HEADER.FIELDS.NOT MIME'.split(' '),
+  // Header field names clients ask for in BODY[HEADER.FIELDS (…)].
+  ...'DATE MESSAGE-ID CONTENT-TYPE REFERENCES IN-REPLY-TO REPLY-TO SENDER LIST-ID PRIORITY'.split(' '),
+  ...'X-PRIORITY IMPORTANCE CONTENT-TRANSFER-ENCODING LIST-UNSUBSCRIBE AUTOCRYPT DELIVERED-TO'.split(' '),
+]);
 
 export function decodeText(bytes: Uint8Array): string {
   if (bytes.length < 256) {
@@ -93,10 +120,11 @@ export class TokenReader {
 
   /** Consumes `text` (upper case ASCII) case-insensitively if it is next. */
   maybeWord(text: string): boolean {
+    const line = this.line;
+    const pos = this.pos;
+    if (pos + text.length > line.length) return false;
     for (let i = 0; i < text.length; i++) {
-      let c = this.peekAt(i);
-      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
-      if (c !== text.charCodeAt(i)) return false;
+      if (UPPER[line[pos + i]!] !== text.charCodeAt(i)) return false;
     }
     this.pos += text.length;
     return true;
@@ -116,31 +144,60 @@ export class TokenReader {
   /** Reads while `accept(c)` holds; at least one byte. */
   run(accept: (c: number) => boolean, what: string): string {
     const line = this.line;
-    let text = '';
-    while (this.pos < line.length) {
-      const c = line[this.pos]!;
-      if (!accept(c)) break;
-      text += String.fromCharCode(c);
-      this.pos += 1;
-    }
-    if (text.length === 0) this.fail(`expected ${what}`);
-    return text;
+    const start = this.pos;
+    let i = start;
+    while (i < line.length && accept(line[i]!)) i += 1;
+    if (i === start) this.fail(`expected ${what}`);
+    this.pos = i;
+    return ascii(line, start, i);
+  }
+
+  /** Skips bytes of class `mask` (see `chars.ts`); returns where the run started. */
+  scan(mask: number, what: string): number {
+    const line = this.line;
+    const start = this.pos;
+    let i = start;
+    while (i < line.length && (CLASS[line[i]!]! & mask) !== 0) i += 1;
+    if (i === start) this.fail(`expected ${what}`);
+    this.pos = i;
+    return start;
+  }
+
+  /** Reads a run of bytes of class `mask` as text. */
+  runClass(mask: number, what: string): string {
+    const start = this.scan(mask, what);
+    return ascii(this.line, start, this.pos);
   }
 
   atom(): string {
-    return this.run(isAtomChar, 'atom');
+    return this.runClass(ATOM, 'atom');
   }
 
-  /** An atom, upper-cased (command names, keywords). */
+  /** An atom, upper-cased (command names, keywords); known keywords come back interned. */
   keyword(): string {
-    return this.atom().toUpperCase();
+    return this.upperRun(ATOM, 'atom');
+  }
+
+  /** A run of class `mask`, upper-cased; known keywords come back interned. */
+  upperRun(mask: number, what: string): string {
+    const start = this.scan(mask, what);
+    return KEYWORDS.lookup(this.line, start, this.pos) ?? ascii(this.line, start, this.pos).toUpperCase();
   }
 
   number(): number {
-    const text = this.run(isDigit, 'number');
-    if (text.length > 20) this.fail('number too large');
-    const value = Number(text);
-    if (!Number.isSafeInteger(value)) this.fail('number too large');
+    const line = this.line;
+    const start = this.pos;
+    let i = start;
+    let value = 0;
+    while (i < line.length) {
+      const c = line[i]!;
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+      i += 1;
+    }
+    if (i === start) this.fail('expected number');
+    if (i - start > 20 || !Number.isSafeInteger(value)) this.fail('number too large');
+    this.pos = i;
     return value;
   }
 
@@ -222,8 +279,16 @@ export class TokenReader {
 
   /** `astring`: 1*ASTRING-CHAR or a string. */
   astring(): string {
-    if (this.isStringStart()) return this.string();
-    return this.run(isAstringChar, 'astring');
+    const c = this.peek();
+    if (c === DQUOTE) return decodeText(this.quoted());
+    if (c === 0x7b || c === 0x7e) return this.string();
+    return this.runClass(ASTRING, 'astring');
+  }
+
+  /** An astring, upper-cased (header field names); known keywords come back interned. */
+  upperAstring(): string {
+    if (this.isStringStart()) return this.string().toUpperCase();
+    return this.upperRun(ASTRING, 'astring');
   }
 
   /** `nstring`: a string or NIL. */
@@ -234,20 +299,20 @@ export class TokenReader {
 
   maybeNil(): boolean {
     const c = this.peekAt(3);
-    if (c !== -1 && isAtomChar(c)) return false;
+    if (c !== -1 && (CLASS[c]! & ATOM) !== 0) return false;
     return this.maybeWord('NIL');
   }
 
   /** `mailbox`: INBOX is case-insensitive (RFC 9051 §5.1). */
   mailbox(): string {
     const name = this.astring();
-    return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+    return name.length === 5 && name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
   }
 
   /** `list-mailbox`: 1*list-char (with wildcards) or a string. */
   listMailbox(): string {
     if (this.isStringStart()) return this.string();
-    return this.run((c) => isAstringChar(c) || c === 0x25 || c === 0x2a, 'list-mailbox');
+    return this.runClass(LIST, 'list-mailbox');
   }
 
   /** `flag`: `\Word` or a keyword atom. */
@@ -296,9 +361,9 @@ export class TokenReader {
     this.expectByte(0x2d, '-');
     const month = this.month();
     this.expectByte(0x2d, '-');
-    const yearText = this.run(isDigit, 'year');
-    if (yearText.length !== 4) this.fail('bad year');
-    const year = Number(yearText);
+    const yearStart = this.pos;
+    const year = this.number();
+    if (this.pos - yearStart !== 4) this.fail('bad year');
     if (quoted) this.expectByte(DQUOTE, '"');
     if (day < 1 || day > 31) this.fail('bad day');
     return { year, month, day };
@@ -307,13 +372,14 @@ export class TokenReader {
   /** `date`: date-text, optionally quoted. */
   date(): ImapDate {
     const quoted = this.maybe(DQUOTE);
-    const dayText = this.run(isDigit, 'day');
-    if (dayText.length > 2) this.fail('bad day');
-    return this.finishDate(Number(dayText), quoted);
+    const start = this.pos;
+    const day = this.number();
+    if (this.pos - start > 2) this.fail('bad day');
+    return this.finishDate(day, quoted);
   }
 
   month(): number {
-    const text = this.run(isAlpha, 'month').toUpperCase();
+    const text = this.upperRun(ALPHA, 'month');
     const index = MONTHS.indexOf(text);
     if (index === -1) this.fail('bad month');
     return index + 1;
@@ -370,10 +436,6 @@ export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
 export function isAstringChar(c: number): boolean {
-  return isAtomChar(c) || c === 0x5d;
+  return (CLASS[c]! & ASTRING) !== 0;
 }
