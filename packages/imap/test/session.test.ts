@@ -134,6 +134,55 @@ describe('IMAP session', () => {
     await c.close();
   });
 
+  it('searches BODY and TEXT by streaming large text parts, case-folded (NFC, Unicode lower case)', async () => {
+    const store = await makeStore();
+    const c = await loggedIn(store);
+    // A 16.5 MiB base64 text part (above the old 16 MiB scan cap) whose last words only count.
+    const body = `${'lorem ipsum '.repeat((33 * 512 * 1024) / 12)}Grüße aus Köln ÉTÉ`;
+    const b64 = (
+      Buffer.from(body, 'utf8')
+        .toString('base64')
+        .match(/.{1,76}/g) ?? []
+    ).join('\r\n');
+    const message = [
+      'From: a@example.com',
+      'Subject: big',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('needle in an attachment').toString('base64'),
+      '--b',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64,
+      '--b--',
+      '',
+    ].join('\r\n');
+    c.write(`A APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
+    await c.until(/A OK [^\n]*\r\n/);
+    await c.command('s SELECT INBOX');
+    const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+    const lit = (text: string) => `{${Buffer.byteLength(text, 'utf8')}+}\r\n${utf8(text)}`;
+    expect(await c.command(`a SEARCH CHARSET UTF-8 BODY ${lit('GRÜSSE')}`)).toContain('* SEARCH\r\n');
+    expect(await c.command(`b SEARCH CHARSET UTF-8 BODY ${lit('grüße AUS köln')}`)).toContain(
+      '* SEARCH 1\r\n',
+    );
+    // Decomposed é (e + U+0301) matches the precomposed one after NFC.
+    expect(await c.command(`c SEARCH CHARSET UTF-8 TEXT ${lit('e\u0301te\u0301')}`)).toContain(
+      '* SEARCH 1\r\n',
+    );
+    expect(await c.command('d SEARCH BODY needle')).toContain('* SEARCH\r\n');
+    expect(await c.command(`e SEARCH CHARSET UTF-8 OR BODY nothing BODY ${lit('ÉTÉ')}`)).toContain(
+      '* SEARCH 1\r\n',
+    );
+    await c.close();
+  }, 30_000);
+
   it('searches with the full key grammar, ESEARCH and SEARCHRES', async () => {
     const { c } = await withMessages(3);
     await c.command('s SELECT INBOX');

@@ -1,22 +1,30 @@
-import { getParam, listParts, type MimeIndex, parseHeaderFields } from '@mailwire/mime';
+import {
+  createDecoder,
+  createTextDecoder,
+  getParam,
+  type MimeIndex,
+  parseHeaderFields,
+  textParts,
+} from '@mailwire/mime';
 import type { MessageMeta } from '@mailwire/store';
 import type { ImapDate, SearchKey } from '../codec/types.js';
 import type { MailboxView } from '../session/mailbox-view.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
-import { decodeCharset, decodeTransfer, decodeWords } from './decode.js';
+import { decodeWords } from './decode.js';
 import { mimeIndexOf, readBytes } from './message.js';
 import { done, toSequenceSet } from './util.js';
 
 /**
  * SEARCH and UID SEARCH (RFC 9051 §6.4.4) with ESEARCH return options (RFC 4731) and SEARCHRES
  * (RFC 5182). Header keys match the RFC 2047-decoded header; BODY and TEXT match the text parts
- * decoded from their transfer encoding and charset. Matching is case-insensitive substring.
+ * decoded from their transfer encoding and charset, streamed from the store part by part (only
+ * text/* parts are read, never attachments, and never held whole). Matching is substring after
+ * case folding: NFC normalisation then `toLowerCase()` (Unicode default case conversion), on both
+ * sides — close to the i;unicode-casemap comparator RFC 9051 §6.4.4 asks for, without its
+ * decomposition of titlecase and compatibility characters.
  */
 
 const CHARSETS = new Set(['UTF-8', 'US-ASCII']);
-
-/** Octets of one text part read for BODY/TEXT matching at most; larger parts match on their first bytes. */
-const MAX_TEXT_SCAN = 16 * 1024 * 1024;
 
 export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
   if (command.charset !== undefined && !CHARSETS.has(command.charset.toUpperCase())) {
@@ -31,9 +39,11 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
       : await ctx.store.fetchMessages(view.mailboxId, [[1, Infinity]], { mimeIndex: true });
   const known = new Set(live);
   const matched: number[] = [];
+  const needles = new Set<string>();
+  for (const key of command.criteria) collectBodyNeedles(key, needles);
   for (const meta of metas) {
     if (!known.has(meta.uid)) continue;
-    const message = new Candidate(ctx, view, meta);
+    const message = new Candidate(ctx, view, meta, [...needles]);
     let ok = true;
     for (const key of command.criteria) {
       if (!(await matches(message, key))) {
@@ -70,14 +80,65 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
   done(ctx, command);
 };
 
+/** The BODY / TEXT search strings of a criteria tree, folded, so one pass over a body finds them all. */
+function collectBodyNeedles(key: SearchKey, out: Set<string>): void {
+  switch (key.key) {
+    case 'BODY':
+    case 'TEXT':
+      out.add(fold(key.value));
+      return;
+    case 'NOT':
+      collectBodyNeedles(key.inner, out);
+      return;
+    case 'OR':
+      collectBodyNeedles(key.left, out);
+      collectBodyNeedles(key.right, out);
+      return;
+    case 'AND':
+      for (const k of key.keys) collectBodyNeedles(k, out);
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Looks for several folded strings in text that arrives in pieces, keeping only the last
+ * `longest - 1` characters between pieces: memory stays bounded whatever the body's size.
+ */
+export class StreamMatcher {
+  readonly found = new Set<string>();
+  private tail = '';
+  private readonly keep: number;
+
+  constructor(private readonly needles: readonly string[]) {
+    this.keep = Math.max(0, ...needles.map((n) => n.length - 1));
+  }
+
+  get done(): boolean {
+    return this.found.size === this.needles.length;
+  }
+
+  /** Feeds decoded text (not yet folded). */
+  write(text: string): void {
+    if (text.length === 0) return;
+    const window = this.tail + fold(text);
+    for (const needle of this.needles) {
+      if (!this.found.has(needle) && window.includes(needle)) this.found.add(needle);
+    }
+    this.tail = this.keep === 0 ? '' : window.slice(-this.keep);
+  }
+}
+
 class Candidate {
   private index: MimeIndex | undefined;
   private headerFields: { name: string; value: string }[] | undefined;
-  private text: string | undefined;
+  private bodyFound: Set<string> | undefined;
   constructor(
     readonly ctx: CommandContext,
     readonly view: MailboxView,
     readonly meta: MessageMeta,
+    private readonly needles: readonly string[],
   ) {}
 
   get flags(): readonly string[] {
@@ -117,29 +178,53 @@ class Candidate {
     return (await this.headers()).filter((f) => f.name === lower).map((f) => f.value);
   }
 
-  /** Decoded text of every text/* leaf part; only those parts are read (attachments never are). */
-  async bodyText(): Promise<string> {
-    if (this.text !== undefined) return this.text;
-    const index = await this.mime();
-    const leaves = listParts(index).filter(
-      ({ part }) => part.parts === undefined && part.message === undefined,
-    );
-    const parts = leaves.length > 0 ? leaves.map((l) => l.part) : [index.root];
-    let text = '';
-    for (const part of parts) {
-      if (part.type !== 'text') continue;
-      const end = Math.min(part.bodyEnd, part.bodyStart + MAX_TEXT_SCAN);
-      const body = await readBytes(this.ctx.store, this.view.mailboxId, this.meta.uid, part.bodyStart, end);
-      const decoded = decodeTransfer(body, part.encoding) ?? body;
-      text += `${decodeCharset(decoded, getParam(part.params, 'charset'))}\n`;
+  /** Whether the decoded text of the text/* parts contains `value` (case-folded). */
+  async bodyContains(value: string): Promise<boolean> {
+    const needle = fold(value);
+    if (needle === '') return true;
+    this.bodyFound ??= await this.scanBody(this.needles.includes(needle) ? this.needles : [needle]);
+    if (!this.bodyFound.has(needle) && !this.needles.includes(needle)) {
+      return (await this.scanBody([needle])).has(needle);
     }
-    this.text = text;
-    return text;
+    return this.bodyFound.has(needle);
+  }
+
+  /**
+   * One streamed pass over the text/* parts: each part's range is read from the store, undone
+   * from its transfer encoding and charset chunk by chunk (`@mailwire/mime` decoders), and
+   * matched with a bounded carry-over. Stops as soon as every needle was found.
+   */
+  private async scanBody(needles: readonly string[]): Promise<Set<string>> {
+    const matcher = new StreamMatcher(needles.filter((n) => n !== ''));
+    if (matcher.done) return matcher.found;
+    const index = await this.mime();
+    for (const part of textParts(index)) {
+      const transfer = createDecoder(part.encoding) ?? createDecoder('binary')!;
+      const text = createTextDecoder(getParam(part.params, 'charset'));
+      if (part.bodyEnd > part.bodyStart) {
+        const source = await this.ctx.store.readMessage(
+          { mailboxId: this.view.mailboxId, uid: this.meta.uid },
+          { start: part.bodyStart, end: part.bodyEnd },
+        );
+        for await (const chunk of source) {
+          matcher.write(text.write(transfer.write(chunk)));
+          if (matcher.done) return matcher.found;
+        }
+      }
+      matcher.write(`${text.write(transfer.end())}${text.end()}\n`);
+      if (matcher.done) return matcher.found;
+    }
+    return matcher.found;
   }
 }
 
+/** Case folding for SEARCH (see the note at the top). */
+function fold(text: string): string {
+  return text.normalize('NFC').toLowerCase();
+}
+
 function contains(haystack: string, needle: string): boolean {
-  return haystack.toLowerCase().includes(needle.toLowerCase());
+  return fold(haystack).includes(fold(needle));
 }
 
 function dayNumber(d: ImapDate): number {
@@ -233,11 +318,11 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
       return key.value === '' ? values.length > 0 : values.some((v) => contains(v, key.value));
     }
     case 'BODY':
-      return contains(await m.bodyText(), key.value);
+      return m.bodyContains(key.value);
     case 'TEXT': {
       const headers = await m.headers();
       if (headers.some((h) => contains(`${h.name}: ${h.value}`, key.value))) return true;
-      return contains(await m.bodyText(), key.value);
+      return m.bodyContains(key.value);
     }
     case 'UID':
     case 'SEQ': {
