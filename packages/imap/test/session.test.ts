@@ -134,6 +134,43 @@ describe('IMAP session', () => {
     await c.close();
   });
 
+  it('streams BINARY[] and BINARY.SIZE of a large base64 part, literal8 when it holds NUL', async () => {
+    const store = await makeStore();
+    const c = await loggedIn(store, { streamThreshold: 1000 });
+    const content = Buffer.alloc(300_000);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 7) & 0xff;
+    const b64 = (content.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+    const message = [
+      'Subject: bin',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary=b',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'hi',
+      '--b',
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64,
+      '--b--',
+      '',
+    ].join('\r\n');
+    c.write(`a APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
+    await c.until(/a OK[^\n]*\r\n/);
+    await c.command('s SELECT INBOX');
+    const size = await c.command('b FETCH 1 (BINARY.SIZE[2])');
+    expect(size).toContain(`BINARY.SIZE[2] ${content.length}`);
+    const whole = await c.command('c FETCH 1 (BINARY.PEEK[2])');
+    expect(whole).toContain(`BINARY[2] ~{${content.length}}\r\n${content.toString('latin1')})\r\n`);
+    const part = await c.command('d FETCH 1 (BINARY.PEEK[2]<100000.70000>)');
+    expect(part).toContain(
+      `BINARY[2]<100000> ~{70000}\r\n${content.subarray(100_000, 170_000).toString('latin1')})`,
+    );
+    await c.close();
+  });
+
   it('searches BODY and TEXT by streaming large text parts, case-folded (NFC, Unicode lower case)', async () => {
     const store = await makeStore();
     const c = await loggedIn(store);

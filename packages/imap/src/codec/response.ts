@@ -25,6 +25,8 @@ export interface ResponseCode {
 /** Bytes of a large literal produced later, chunk by chunk (FETCH bodies). */
 export interface LiteralSource {
   readonly size: number;
+  /** Sent as literal8 (`~{n}`, RFC 3516 §4.3: BINARY data holding NUL). */
+  readonly binary?: boolean;
   chunks(): AsyncIterable<Uint8Array>;
 }
 
@@ -110,7 +112,7 @@ export function serializeResponseParts(response: Response): ResponsePart[] {
   const w = new WireWriter('plain');
   const parts: ResponsePart[] = [];
   writeResponse(w, response, (source) => {
-    w.text(`{${source.size}}\r\n`);
+    w.text(`${source.binary === true ? '~' : ''}{${source.size}}\r\n`);
     parts.push(...w.take(), source);
   });
   parts.push(...w.take());

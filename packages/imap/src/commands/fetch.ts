@@ -1,9 +1,15 @@
-import { filterHeaderFields, type MimeIndex, resolvePart, resolveSection } from '@mailwire/mime';
+import { concatBytes } from '@mailwire/core';
+import {
+  createDecoder,
+  filterHeaderFields,
+  type MimeIndex,
+  resolvePart,
+  resolveSection,
+} from '@mailwire/mime';
 import type { MessageMeta } from '@mailwire/store';
 import type { BodyData, FetchValue, LiteralSource } from '../codec/response.js';
 import type { FetchItem, Partial, Section } from '../codec/types.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
-import { decodeTransfer } from './decode.js';
 import { bodyStructureOf, envelopeOf, mimeIndexOf, readBytes, toDateTime } from './message.js';
 import { done } from './util.js';
 
@@ -108,15 +114,19 @@ async function fetchValue(
     case 'BODY[]':
       return bodySection(ctx, meta, index, item.section, item.partial);
     case 'BINARY[]': {
-      const decoded = await binaryPart(ctx, meta, index!, item.part);
-      const data = decoded === undefined ? null : slice(decoded, item.partial);
+      const data = await binaryData(ctx, meta, index!, item.part, item.partial);
       return item.partial === undefined
         ? { item: 'BINARY[]', part: item.part, data }
         : { item: 'BINARY[]', part: item.part, origin: item.partial.offset, data };
     }
     case 'BINARY.SIZE': {
-      const decoded = await binaryPart(ctx, meta, index!, item.part);
-      return { item: 'BINARY.SIZE', part: item.part, size: decoded?.length ?? 0 };
+      const entity = binaryEntity(meta, index!, item.part);
+      let size = 0;
+      if (entity !== null && createDecoder(entity.encoding) !== undefined) {
+        // A decode pass, streamed: only the count is kept.
+        for await (const chunk of decodedChunks(ctx, meta.uid, entity)) size += chunk.length;
+      }
+      return { item: 'BINARY.SIZE', part: item.part, size };
     }
   }
 }
@@ -188,16 +198,90 @@ async function bodySection(
   return { item: 'BODY[]', section, ...origin, data };
 }
 
-/** The decoded content of a leaf part (RFC 3516 §4.2); `undefined` for an unknown encoding. */
-async function binaryPart(
+interface BinaryEntity {
+  readonly start: number;
+  readonly end: number;
+  readonly encoding: string | null | undefined;
+}
+
+/** The raw range and transfer encoding of a BINARY part (`[]`: the whole message, as is). */
+function binaryEntity(meta: MessageMeta, index: MimeIndex, part: readonly number[]): BinaryEntity | null {
+  if (part.length === 0) return { start: 0, end: meta.size, encoding: 'binary' };
+  const entity = resolvePart(index, part);
+  if (entity === null) return null;
+  return { start: entity.bodyStart, end: entity.bodyEnd, encoding: entity.encoding };
+}
+
+/** The part's content decoded chunk by chunk from the store's streamed read (`@mailwire/mime` decoders). */
+async function* decodedChunks(
+  ctx: CommandContext,
+  uid: number,
+  entity: BinaryEntity,
+): AsyncGenerator<Uint8Array> {
+  const decoder = createDecoder(entity.encoding);
+  if (decoder === undefined || entity.end <= entity.start) return;
+  const source = await ctx.store.readMessage(
+    { mailboxId: ctx.selected!.mailboxId, uid },
+    { start: entity.start, end: entity.end },
+  );
+  for await (const chunk of source) {
+    const out = decoder.write(chunk);
+    if (out.length > 0) yield out;
+  }
+  const last = decoder.end();
+  if (last.length > 0) yield last;
+}
+
+/** The octets `[offset, offset + length)` of a stream. */
+async function* sliceChunks(
+  source: AsyncIterable<Uint8Array>,
+  partial: Partial | undefined,
+): AsyncGenerator<Uint8Array> {
+  if (partial === undefined) {
+    yield* source;
+    return;
+  }
+  const from = partial.offset;
+  const to = partial.offset + partial.length;
+  let at = 0;
+  for await (const chunk of source) {
+    const start = Math.max(from - at, 0);
+    const end = Math.min(to - at, chunk.length);
+    at += chunk.length;
+    if (end > start) yield chunk.subarray(start, end);
+    if (at >= to) return;
+  }
+}
+
+/**
+ * BINARY[part]<partial> (RFC 3516 §4.2): decoded in memory when the raw part is small; otherwise
+ * one streamed decode pass learns the size (and whether a NUL forces literal8, §4.3), and the
+ * literal is then produced by decoding the stream again as the client reads it. `null` for an
+ * unknown Content-Transfer-Encoding.
+ */
+async function binaryData(
   ctx: CommandContext,
   meta: MessageMeta,
   index: MimeIndex,
   part: readonly number[],
-): Promise<Uint8Array | undefined> {
-  if (part.length === 0) return readBytes(ctx.store, ctx.selected!.mailboxId, meta.uid, 0, meta.size);
-  const entity = resolvePart(index, part);
+  partial: Partial | undefined,
+): Promise<BodyData> {
+  const entity = binaryEntity(meta, index, part);
   if (entity === null) return new Uint8Array(0);
-  const raw = await readBytes(ctx.store, ctx.selected!.mailboxId, meta.uid, entity.bodyStart, entity.bodyEnd);
-  return decodeTransfer(raw, entity.encoding);
+  if (createDecoder(entity.encoding) === undefined) return null;
+  const chunks = () => sliceChunks(decodedChunks(ctx, meta.uid, entity), partial);
+  const threshold = ctx.options.streamThreshold ?? 65536;
+  if (entity.end - entity.start <= threshold) {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks()) parts.push(chunk);
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+  }
+  let size = 0;
+  let nul = false;
+  for await (const chunk of chunks()) {
+    size += chunk.length;
+    if (!nul && chunk.includes(0)) nul = true;
+  }
+  const source: LiteralSource = { size, binary: nul, chunks };
+  return source;
 }
