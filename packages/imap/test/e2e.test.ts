@@ -93,7 +93,7 @@ describe('end to end over TCP', () => {
     expect(out.fetch[0][1]).toBe('Caf=');
     expect(out.search).toBe('1');
     expect(out.uidsearch).toBe('1 2');
-    expect(out.store).toContain('FLAGS (\\Seen)');
+    expect(out.store).toContain('FLAGS (\\Seen \\Recent)');
     expect(out.copy).toBe('OK');
     expect(out.move).toBe('OK');
     // imaplib collects every untagged EXPUNGE: MOVE's (message 2), then EXPUNGE's (message 1).

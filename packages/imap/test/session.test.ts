@@ -101,7 +101,7 @@ describe('IMAP session', () => {
     const f = await c.command(
       'f FETCH 1 (FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[1]<0.4> INTERNALDATE RFC822.SIZE)',
     );
-    expect(f).toContain('FLAGS (\\Flagged)');
+    expect(f).toContain('FLAGS (\\Flagged \\Recent)');
     expect(f).toContain('INTERNALDATE " 8-Feb-1994 05:52:25 +0000"');
     expect(f).toContain(`RFC822.SIZE ${SAMPLE.length}`);
     expect(f).toContain('BODY[1]<0> {4}\r\nCaf=');
@@ -116,7 +116,7 @@ describe('IMAP session', () => {
     );
     expect(g).toContain('BINARY[2] ~{4}\r\n\x00\x01\x02\x03');
     expect(g).toContain('BINARY.SIZE[1] 15');
-    expect(g).toMatch(/FLAGS \(\\Flagged \\Seen\)/);
+    expect(g).toMatch(/FLAGS \(\\Flagged \\Seen \\Recent\)/);
     const u = await c.command('u UID FETCH 2 (RFC822.HEADER)');
     expect(u).toMatch(/\* 2 FETCH \(UID 2 RFC822.HEADER \{\d+\}/);
     await c.close();
@@ -131,6 +131,22 @@ describe('IMAP session', () => {
     await c.command('s SELECT INBOX');
     const f = await c.command('f FETCH 1 BODY.PEEK[]');
     expect(f).toContain(`BODY[] {${big.length}}\r\n${big})\r\n`);
+    await c.close();
+  });
+
+  it('gives \\Recent to the first session that sees a message, across sessions; STATUS RECENT', async () => {
+    const { store, c } = await withMessages(1);
+    expect(await c.command('a STATUS INBOX (RECENT MESSAGES)')).toContain(
+      '* STATUS INBOX (RECENT 1 MESSAGES 1)',
+    );
+    const other = await loggedIn(store);
+    expect(await other.command('b EXAMINE INBOX')).toContain('* 1 RECENT\r\n');
+    expect(await c.command('c SELECT INBOX')).toContain('* 1 RECENT\r\n');
+    expect(await other.command('d SELECT INBOX')).toContain('* 0 RECENT\r\n');
+    expect(await other.command('e STATUS INBOX (RECENT)')).toContain('* STATUS INBOX (RECENT 0)');
+    expect(await other.command('f FETCH 1 (FLAGS)')).toContain('* 1 FETCH (FLAGS (\\Flagged))');
+    expect(await c.command('g FETCH 1 (FLAGS)')).toContain('* 1 FETCH (FLAGS (\\Flagged \\Recent))');
+    await other.close();
     await c.close();
   });
 
@@ -251,7 +267,7 @@ describe('IMAP session', () => {
     await c.command('c CREATE Archive');
     await c.command('s SELECT INBOX');
     expect(await c.command('a STORE 1:2 +FLAGS (\\Deleted)')).toMatch(
-      /\* 1 FETCH \(FLAGS \(\\Flagged \\Deleted\)\)/,
+      /\* 1 FETCH \(FLAGS \(\\Flagged \\Deleted \\Recent\)\)/,
     );
     expect(await c.command('b COPY 1 Archive')).toMatch(/b OK \[COPYUID \d+ 1 1\]/);
     expect(await c.command('x COPY 1 Nope')).toMatch(/x NO \[TRYCREATE\]/);
@@ -411,9 +427,9 @@ describe('IMAP session', () => {
     await c.command('s SELECT INBOX');
     const f = await c.command('f FETCH 1:3 (FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
     expect(f).toContain(
-      `* 1 FETCH (FLAGS (\\Flagged) RFC822.SIZE ${big.length} BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: big\r\n\r\n)`,
+      `* 1 FETCH (FLAGS (\\Flagged \\Recent) RFC822.SIZE ${big.length} BODY[HEADER.FIELDS (SUBJECT)] {16}\r\nSubject: big\r\n\r\n)`,
     );
-    expect(f).toContain('* 3 FETCH (FLAGS (\\Seen) RFC822.SIZE 5');
+    expect(f).toContain('* 3 FETCH (FLAGS (\\Seen \\Recent) RFC822.SIZE 5');
     expect(await c.command('b FETCH 1 BODY.PEEK[]')).toContain(big);
     await c.close();
   });

@@ -53,19 +53,19 @@ const SESSION = `
   S: a2 OK [APPENDUID 1 1] APPEND completed
   C: a3 SELECT INBOX
   S: * 1 EXISTS
-  S: * 0 RECENT
+  S: * 1 RECENT
   S: * FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)
   S: * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted
   S: * OK [UIDVALIDITY 1] UIDs valid
   S: * OK [UIDNEXT 2] Predicted next UID
   S: a3 OK [READ-WRITE] SELECT completed
   C: a4 FETCH 1 (UID FLAGS RFC822.SIZE BODY[TEXT])
-  S: * 1 FETCH (UID 1 FLAGS (\\Seen) RFC822.SIZE 23 BODY[TEXT] {8}
+  S: * 1 FETCH (UID 1 FLAGS (\\Seen \\Recent) RFC822.SIZE 23 BODY[TEXT] {8}
   S: Hello!
   S: )
   S: a4 OK FETCH completed
   C: a5 STORE 1 +FLAGS (\\Deleted)
-  S: * 1 FETCH (FLAGS (\\Seen \\Deleted))
+  S: * 1 FETCH (FLAGS (\\Seen \\Deleted \\Recent))
   S: a5 OK STORE completed
   C: a6 UID SEARCH DELETED
   S: * SEARCH 1

@@ -1,3 +1,4 @@
+import { recentMark } from '../session/recent.js';
 import type { MailboxInfo } from '@mailwire/store';
 import type { StatusItem } from '../codec/types.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
@@ -145,7 +146,7 @@ export const list: Handler<CommandOf<'LIST'>> = async (ctx, command) => {
     } else {
       ctx.send({ type: 'list', attributes, delimiter: d, mailbox });
     }
-    if (returns?.status !== undefined && info !== undefined) sendStatus(ctx, info, returns.status);
+    if (returns?.status !== undefined && info !== undefined) await sendStatus(ctx, info, returns.status);
   }
   done(ctx, command);
 };
@@ -165,7 +166,11 @@ export const lsub: Handler<CommandOf<'LSUB'>> = async (ctx, command) => {
   done(ctx, command);
 };
 
-function sendStatus(ctx: CommandContext, info: MailboxInfo, items: readonly StatusItem[]): void {
+async function sendStatus(
+  ctx: CommandContext,
+  info: MailboxInfo,
+  items: readonly StatusItem[],
+): Promise<void> {
   const values: [StatusItem, number][] = [];
   for (const item of items) {
     switch (item) {
@@ -187,9 +192,18 @@ function sendStatus(ctx: CommandContext, info: MailboxInfo, items: readonly Stat
       case 'SIZE':
         values.push([item, info.size]);
         break;
-      case 'RECENT':
-        values.push([item, 0]);
+      case 'RECENT': {
+        // Messages no session has seen yet (RFC 3501 §2.3.2, see `recent.ts`).
+        const mark = recentMark(ctx.store, info.id, info.uidValidity);
+        const count =
+          mark === 0
+            ? info.messages
+            : mark >= info.uidNext - 1
+              ? 0
+              : (await ctx.store.fetchMessages(info.id, [[mark + 1, Infinity]])).length;
+        values.push([item, count]);
         break;
+      }
       case 'APPENDLIMIT':
         values.push([item, ctx.appendLimit]);
         break;
@@ -209,6 +223,6 @@ export const status: Handler<CommandOf<'STATUS'>> = async (ctx, command) => {
     ctx.tagged(command.tag, 'NO', 'No such mailbox', { name: 'NONEXISTENT' });
     return;
   }
-  sendStatus(ctx, info, command.items);
+  await sendStatus(ctx, info, command.items);
   done(ctx, command);
 };

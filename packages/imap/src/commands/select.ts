@@ -1,3 +1,4 @@
+import { claimRecent, recentMark } from '../session/recent.js';
 import { MailboxView } from '../session/mailbox-view.js';
 import type { CommandOf, Handler } from './context.js';
 import { accountId, done, storeName } from './util.js';
@@ -27,6 +28,16 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
   const messages = await ctx.store.fetchMessages(info.id, [[1, Infinity]]);
   const readOnly = command.name === 'EXAMINE';
   const view = new MailboxView(info.id, info.name, info.uidValidity, readOnly, messages, info.highestModseq);
+  // RFC 3501 §2.3.2: \Recent goes to the first session that sees a message; EXAMINE shows the
+  // messages no session claimed yet without claiming them.
+  const store = ctx.store;
+  const mark = recentMark(store, info.id, info.uidValidity);
+  view.claimRecent = readOnly
+    ? (uid) => uid > recentMark(store, info.id, info.uidValidity)
+    : (uid) => claimRecent(store, info.id, info.uidValidity, uid);
+  for (const m of [...messages].sort((a, b) => a.uid - b.uid)) {
+    if (m.uid > mark && view.claimRecent(m.uid)) view.recent.add(m.uid);
+  }
   ctx.setSelected(view);
   const keywords = new Set<string>(info.keywords ?? []);
   if (info.keywords === undefined) {
@@ -35,7 +46,7 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
   const flags = [...SYSTEM, ...keywords];
   const rev1 = !ctx.rev2;
   ctx.send({ type: 'exists', count: view.exists });
-  if (rev1) ctx.send({ type: 'recent', count: 0 });
+  if (rev1) ctx.send({ type: 'recent', count: view.recent.size });
   ctx.send({ type: 'flags', flags });
   ctx.send({
     type: 'status',

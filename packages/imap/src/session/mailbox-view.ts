@@ -24,6 +24,8 @@ export class MailboxView {
   readonly expunged = new Set<number>();
   /** Session-local \Recent (IMAP4rev1): messages that arrived while this session had the mailbox selected. */
   readonly recent = new Set<number>();
+  /** Decides whether a new message is `\Recent` in this session (see `recent.ts`). */
+  claimRecent: (uid: number) => boolean = () => !this.readOnly;
   deleted = false;
   highestModseq: number;
 
@@ -217,7 +219,7 @@ export class MailboxView {
         this.pendingFlags.delete(m.uid);
         const latest = later !== undefined && later.modseq > m.modseq ? later : m;
         this.flags.set(m.uid, { flags: latest.flags, modseq: latest.modseq });
-        if (!this.readOnly) this.recent.add(m.uid);
+        if (this.claimRecent(m.uid)) this.recent.add(m.uid);
       }
       if (fresh.length > 0) {
         out.push({ type: 'exists', count: this.uids.length });
