@@ -8,7 +8,7 @@ import { Framer, OVERFLOW } from './framer.js';
  *
  * Theory of operation: a line that ends with a literal header (`{n}`, `{n+}`, `{n-}`, `~{n}`,
  * RFC 9051 §4.3, RFC 7888, RFC 3516) is followed by exactly `n` raw octets and then by the rest of
- * the command on the next line. The octets are taken with `LineReader.expect(n)`: they are sliced
+ * the command on the next line. The octets are taken with `Framer.expect(n)`: they are sliced
  * out of the input, never scanned. A synchronising literal produces a `continue` fragment first,
  * so the session can send its `+ ` continuation request (or refuse the literal with a tagged
  * `NO` instead, RFC 9051 §7.5; the client then does not send it, so we go on at the next line).
