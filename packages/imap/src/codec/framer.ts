@@ -110,20 +110,24 @@ export class Framer {
 
   /** Takes `length` octets plus the LF. */
   private takeLine(length: number): Uint8Array {
-    let line: Uint8Array;
     if (length > this.maxLineLength + 1) {
       this.advance(length + 1);
       this.resetScan();
       return OVERFLOW;
     }
     const chunk = this.chunks[this.head]!;
+    let line: Uint8Array;
     if (chunk.length - this.offset > length) {
-      line = chunk.subarray(this.offset, this.offset + length);
+      // The line lies in one chunk: one view, the CR left out up front (a typed-array view
+      // costs more than the comparison).
+      const start = this.offset;
+      const end = length > 0 && chunk[start + length - 1] === CR ? start + length - 1 : start + length;
       this.advance(length + 1);
-    } else {
-      line = this.copy(length);
-      this.advance(1);
+      this.resetScan();
+      return end - start > this.maxLineLength ? OVERFLOW : chunk.subarray(start, end);
     }
+    line = this.copy(length);
+    this.advance(1);
     this.resetScan();
     const n = line.length;
     if (n > 0 && line[n - 1] === CR) line = line.subarray(0, n - 1);
