@@ -41,4 +41,17 @@ export type {
 } from './sasl.js';
 export type { Pop3ErrorCode } from './errors.js';
 export { serve } from './serve.js';
-export type { Pop3AuthOutcome, Pop3MaildropHandle, Pop3ServeContext, Pop3ServeOptions } from './serve.js';
+export type {
+  Pop3AuthOutcome,
+  Pop3MaildropContext,
+  Pop3MaildropHandle,
+  Pop3ServeContext,
+  Pop3ServeOptions,
+} from './serve.js';
+export {
+  downgradeHeader,
+  downgradeSource,
+  encodedWords,
+  HeaderDowngrader,
+  MAX_DOWNGRADE_HEADER_BYTES,
+} from './downgrade.js';

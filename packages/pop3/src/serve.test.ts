@@ -293,3 +293,73 @@ describe('serve() streaming', () => {
     expect(heapPeak).toBeLessThan(64 * 1024 * 1024);
   }, 30_000);
 });
+
+describe('serve() and UTF-8 messages (RFC 6856 §2, RFC 6857)', () => {
+  const INTL =
+    'From: J\u00f6rg <j\u00f6rg@b\u00fccher.example>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nK\u00f6rper\r\n';
+
+  async function intlStore(): Promise<MailStore> {
+    const store = createMemoryStore();
+    await store.accounts.createAccount({ address: 'alice@example.com', password: 'secret' });
+    await store.deliver('alice@example.com', utf8(INTL), { internalDate: 0 });
+    return store;
+  }
+
+  async function sizeAndRetr(
+    client: TestClient,
+  ): Promise<{ size: number; retr: Uint8Array; status?: string }> {
+    const list = await client.command('LIST 1');
+    const retr = await client.multi('RETR 1');
+    return {
+      size: Number(list!.split(' ')[2]),
+      retr: retr.body,
+      ...(retr.status ? { status: retr.status } : {}),
+    };
+  }
+
+  it('after UTF8, RETR sends the raw UTF-8 message', async () => {
+    const store = await intlStore();
+    const { client, done } = connect(store);
+    expect(await client.line()).toMatch(/^\+OK /);
+    expect(await client.command('UTF8')).toBe('+OK UTF8 enabled');
+    expect(await client.command('USER alice@example.com')).toBe('+OK send PASS');
+    expect(await client.command('PASS secret')).toMatch(/^\+OK/);
+    const { size, retr } = await sizeAndRetr(client);
+    expect(Buffer.from(retr)).toEqual(Buffer.from(utf8(INTL)));
+    expect(size).toBe(retr.length);
+    await client.command('QUIT');
+    await done;
+  });
+
+  it('without UTF8, RETR sends the downgraded header, LIST/STAT sizes are its octets, the body is unchanged', async () => {
+    const store = await intlStore();
+    for (const sizes of ['scan', 'store'] as const) {
+      const { client, done } = connect(store, { sizes });
+      expect(await login(client)).toMatch(/^\+OK/);
+      const { size, retr, status } = await sizeAndRetr(client);
+      const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+      expect(latin1(retr)).toBe(
+        `From: =?UTF-8?B?${b64('J\u00f6rg <j\u00f6rg@b\u00fccher.example>')}?= :;\r\n` +
+          `Subject: =?UTF-8?B?${b64('Gr\u00fc\u00dfe')}?=\r\n\r\n${latin1(utf8('K\u00f6rper\r\n'))}`,
+      );
+      expect(size).toBe(retr.length);
+      expect(status).toBe(`+OK ${size} octets`);
+      expect(await client.command('STAT')).toBe(`+OK 1 ${size}`);
+      const top = await client.multi('TOP 1 0');
+      expect(latin1(top.body)).toBe(`${latin1(retr).split('\r\n\r\n')[0]}\r\n\r\n`);
+      await client.command('QUIT');
+      await done;
+    }
+    // The same store, then a UTF8 client: the cached size is per form.
+    const { client, done } = connect(store);
+    expect(await client.line()).toMatch(/^\+OK /);
+    await client.command('UTF8');
+    await client.command('USER alice@example.com');
+    await client.command('PASS secret');
+    const { size, retr } = await sizeAndRetr(client);
+    expect(size).toBe(utf8(INTL).length);
+    expect(retr.length).toBe(size);
+    await client.command('QUIT');
+    await done;
+  });
+});

@@ -29,6 +29,7 @@ import {
 } from '@mailwire/core';
 import type { Maildrop, MaildropMessage, MailStore } from '@mailwire/store';
 import { Pop3SizeCounter } from './byte-stuffing.js';
+import { downgradeSource } from './downgrade.js';
 import type {
   Pop3ChunkSource,
   Pop3Credentials,
@@ -61,6 +62,15 @@ export interface Pop3ServeContext {
   readonly connection: ConnectionInfo;
 }
 
+/** The context `onMaildrop` gets: `utf8` says whether the client sent UTF8 (RFC 6856 §2). */
+export interface Pop3MaildropContext extends Pop3ServeContext {
+  /**
+   * False: the handle must serve downgraded messages (`downgradeSource`, RFC 6857) and report
+   * their downgraded sizes; the store default does both.
+   */
+  readonly utf8: boolean;
+}
+
 export interface Pop3ServeOptions<M extends Pop3MessageInfo = Pop3MessageInfo>
   extends Omit<Pop3ServerSessionOptions, 'secure' | 'apopTimestamp'> {
   /** The mail store: default authentication, maildrop lock, message reads and deletion. */
@@ -79,7 +89,7 @@ export interface Pop3ServeOptions<M extends Pop3MessageInfo = Pop3MessageInfo>
    */
   readonly onMaildrop?: (
     user: string,
-    context: Pop3ServeContext,
+    context: Pop3MaildropContext,
   ) => Promise<Pop3MaildropHandle<M> | ({ readonly ok: false } & Pop3Refusal)>;
   /** Peer misbehaviour, for logs. */
   readonly onProtocolError?: (error: MailwireError, context: Pop3ServeContext) => void;
@@ -141,13 +151,18 @@ export async function serve<M extends Pop3MessageInfo = Pop3MessageInfo>(
     }
   };
 
-  const open = async (user: string): Promise<Pop3MaildropHandle<M> | Pop3Refusal> => {
+  const open = async (user: string, utf8: boolean): Promise<Pop3MaildropHandle<M> | Pop3Refusal> => {
     try {
       if (options.onMaildrop) {
-        const result = await options.onMaildrop(user, context);
+        const result = await options.onMaildrop(user, { ...context, utf8 });
         return 'messages' in result ? result : refusal(result);
       }
-      return (await openStoreMaildrop(options.store!, user, options)) as unknown as Pop3MaildropHandle<M>;
+      return (await openStoreMaildrop(
+        options.store!,
+        user,
+        options,
+        utf8,
+      )) as unknown as Pop3MaildropHandle<M>;
     } catch (error) {
       if (MailwireError.isInstance(error) && error.code === 'ERR_STORE_LOCKED')
         return { code: 'IN-USE', text: 'maildrop already locked' };
@@ -173,7 +188,7 @@ export async function serve<M extends Pop3MessageInfo = Pop3MessageInfo>(
         return;
       }
       case 'maildrop': {
-        const result = await open(event.user);
+        const result = await open(event.user, event.utf8);
         if ('messages' in result) {
           handle = result;
           event.decision.accept(result.messages);
@@ -333,17 +348,24 @@ async function openStoreMaildrop(
   store: MailStore,
   accountId: string,
   options: { readonly mailbox?: string; readonly sizes?: 'scan' | 'store' },
+  utf8: boolean,
 ): Promise<Pop3MaildropHandle<StoreMessage>> {
   const maildrop: Maildrop = await store.lockMaildrop(accountId, options.mailbox);
   try {
     const messages: StoreMessage[] = [];
     for (const m of maildrop.messages) {
-      const size = options.sizes === 'store' ? m.size : await wireSize(store, maildrop.mailboxId, m);
+      // Without UTF8 the client gets the downgraded form (RFC 6857), whose size only a scan knows.
+      const size =
+        options.sizes === 'store' && utf8 ? m.size : await wireSize(store, maildrop.mailboxId, m, utf8);
       messages.push({ uid: m.uid, uidl: m.uidl, size });
     }
     return {
       messages,
-      read: (message) => store.readMessage({ mailboxId: maildrop.mailboxId, uid: message.uid }),
+      read: async (message) => {
+        const source = await store.readMessage({ mailboxId: maildrop.mailboxId, uid: message.uid });
+        // RFC 6856 §2: no raw UTF-8 header fields for a client that did not send UTF8.
+        return utf8 ? source : downgradeSource(source);
+      },
       commit: async (deleted) => {
         for (const m of deleted) maildrop.markDeleted(m.uid);
         await maildrop.commit();
@@ -357,17 +379,24 @@ async function openStoreMaildrop(
 }
 
 /** The octets RETR sends for a stored message (bare LF → CRLF), cached: stored messages never change. */
-async function wireSize(store: MailStore, mailboxId: string, message: MaildropMessage): Promise<number> {
+async function wireSize(
+  store: MailStore,
+  mailboxId: string,
+  message: MaildropMessage,
+  utf8: boolean,
+): Promise<number> {
   let cache = sizeCaches.get(store);
   if (!cache) {
     cache = new Map();
     sizeCaches.set(store, cache);
   }
-  const key = `${mailboxId}\u0000${message.uidl}`;
+  // Keyed by form too: the raw (UTF8 client) and downgraded sizes differ.
+  const key = `${mailboxId}\u0000${message.uidl}\u0000${utf8 ? 'raw' : 'downgraded'}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
   const counter = new Pop3SizeCounter();
-  for await (const chunk of await store.readMessage({ mailboxId, uid: message.uid })) counter.push(chunk);
+  const source = await store.readMessage({ mailboxId, uid: message.uid });
+  for await (const chunk of utf8 ? source : downgradeSource(source)) counter.push(chunk);
   if (cache.size >= SIZE_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, counter.size);
   return counter.size;

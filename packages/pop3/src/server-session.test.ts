@@ -527,6 +527,18 @@ describe('Pop3ServerSession APOP, UTF8 and AUTH', () => {
     expect(output.endsWith('-ERR UTF8 not allowed in TRANSACTION state\r\n')).toBe(true);
   });
 
+  it('UTF-8 in USER/PASS needs UTF8 first: -ERR [UTF8] (RFC 6856 §2)', () => {
+    const before = run([utf8('USER jörg\r\nUSER alice\r\nPASS sécret\r\n')], INSECURE);
+    expect(before.output).toBe(
+      '+OK POP3 server ready\r\n-ERR [UTF8] UTF8 command required for a non-ASCII user name\r\n' +
+        '+OK send PASS\r\n-ERR [UTF8] UTF8 command required for a non-ASCII password\r\n',
+    );
+    expect(before.events.some((e) => e.type === 'auth')).toBe(false);
+    const after = run([utf8('UTF8\r\nUSER jörg\r\nPASS sécret\r\n')], INSECURE);
+    const auth = after.events.find((e) => e.type === 'auth');
+    expect(auth).toMatchObject({ credentials: { username: 'jörg', password: 'sécret' } });
+  });
+
   const saslOptions: Pop3ServerSessionOptions = { secure: true, saslMechanisms: ['PLAIN', 'LOGIN'] };
 
   it('AUTH PLAIN with a continuation, cancel with *, AUTH listing, unknown mechanism', () => {

@@ -45,6 +45,9 @@ import type {
 } from './server-events.js';
 import { COMMANDS_BY_STATE, type Pop3State, type Pop3Transition, transition } from './server-states.js';
 
+/** Any non-ASCII character (RFC 6856 §2 gates UTF-8 in USER/PASS on the UTF8 command). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export interface Pop3ServerSessionOptions {
   /** Greeting text after `+OK`. */
   readonly greeting?: string;
@@ -494,6 +497,11 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
           this.fail('ERR_POP3_INSECURE_AUTH', 'Plaintext authentication disallowed without TLS', 'AUTH');
           return;
         }
+        if (!this.utf8Mode && NON_ASCII.test(command.user)) {
+          // RFC 6856 §2: UTF-8 user names only after UTF8 (advertised as `UTF8 USER`).
+          this.fail('ERR_POP3_SYNTAX', 'UTF8 command required for a non-ASCII user name', 'UTF8');
+          return;
+        }
         this.pendingUser = command.user;
         this.ok('send PASS');
         return;
@@ -501,6 +509,11 @@ export class Pop3ServerSession<M extends Pop3MessageInfo = Pop3MessageInfo> {
         if (previousUser === undefined) {
           // RFC 1939 §7: PASS only directly after a successful USER.
           this.fail('ERR_POP3_BAD_SEQUENCE', 'USER first');
+          return;
+        }
+        if (!this.utf8Mode && NON_ASCII.test(command.password)) {
+          // RFC 6856 §2: UTF-8 passwords only after UTF8.
+          this.fail('ERR_POP3_SYNTAX', 'UTF8 command required for a non-ASCII password', 'UTF8');
           return;
         }
         this.authenticate({
