@@ -86,3 +86,32 @@ describe('HeaderDowngrader', () => {
     expect(out).toBe(`X-Long: ${'a'.repeat(100)}\r\nSubject: ??\r\n\r\n${text(utf8('\u00e9'))}\r\n`);
   });
 });
+
+describe('downgradeSource', () => {
+  it('accepts a buffer, a sync and an async iterable and gives the same bytes', async () => {
+    const { downgradeSource } = await import('./downgrade.js');
+    const message = utf8(`Subject: \u00e9\r\n\r\n${'x'.repeat(200_000)}`);
+    const collect = async (src: Parameters<typeof downgradeSource>[0]) => {
+      const parts: number[] = [];
+      let chunks = 0;
+      for await (const c of downgradeSource(src)) {
+        chunks += 1;
+        parts.push(c.length);
+      }
+      return { total: parts.reduce((a, b) => a + b, 0), chunks };
+    };
+    const fromBuffer = await collect(message);
+    expect(fromBuffer.chunks).toBeGreaterThan(1);
+    expect((await collect([message.subarray(0, 5), message.subarray(5)])).total).toBe(fromBuffer.total);
+    expect(
+      (
+        await collect(
+          (async function* () {
+            yield message;
+          })(),
+        )
+      ).total,
+    ).toBe(fromBuffer.total);
+    expect(fromBuffer.total).toBe(message.length - 2 + `=?UTF-8?B?${b64('\u00e9')}?=`.length);
+  });
+});

@@ -329,7 +329,11 @@ export class HeaderDowngrader {
 export async function* downgradeSource(source: Pop3ChunkSource): AsyncIterable<Uint8Array> {
   const d = new HeaderDowngrader();
   if (source instanceof Uint8Array) {
-    yield d.push(source);
+    // One big buffer: hand it on in 64 KiB pieces so the driver still writes chunk by chunk.
+    for (let i = 0; i < source.length; i += 65_536) {
+      const out = d.push(source.subarray(i, i + 65_536));
+      if (out.length > 0) yield out;
+    }
   } else {
     for await (const chunk of source as AsyncIterable<Uint8Array>) {
       const out = d.push(chunk);
