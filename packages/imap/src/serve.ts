@@ -37,14 +37,12 @@ export async function serve(transport: Transport, options: ServeOptions): Promis
   let reading: Promise<ReadResult> | undefined;
   try {
     for (;;) {
-      for (let chunk = session.output(); chunk !== undefined; chunk = session.output())
-        await transport.write(chunk);
+      await flush();
       let event = session.next();
       while (event !== undefined) {
         options.onEvent?.(event);
         await handle(event);
-        for (let chunk = session.output(); chunk !== undefined; chunk = session.output())
-          await transport.write(chunk);
+        await flush();
         event = session.next();
       }
       if (session.state === 'closed') break;
@@ -57,13 +55,39 @@ export async function serve(transport: Transport, options: ServeOptions): Promis
       else if (result.type === 'timeout') session.timeout();
       else session.close();
     }
-    for (let chunk = session.output(); chunk !== undefined; chunk = session.output())
-      await transport.write(chunk);
+    await flush();
     await transport.end();
   } catch (error) {
     transport.destroy();
     if (session.state !== 'closed') session.close();
     if (!isClosedError(error)) throw error;
+  }
+
+  /**
+   * Drains the session's pending output: small chunks (one per response) are coalesced into one
+   * write of up to `COALESCE` bytes; a chunk at least that large (a streamed literal's piece) is
+   * written as is. One write per drain instead of one per response.
+   */
+  async function flush(): Promise<void> {
+    let pending: Uint8Array[] = [];
+    let size = 0;
+    for (let chunk = session.output(); chunk !== undefined; chunk = session.output()) {
+      if (chunk.length >= COALESCE) {
+        if (size > 0) await transport.write(join(pending, size));
+        pending = [];
+        size = 0;
+        await transport.write(chunk);
+        continue;
+      }
+      if (size + chunk.length > COALESCE) {
+        await transport.write(join(pending, size));
+        pending = [];
+        size = 0;
+      }
+      pending.push(chunk);
+      size += chunk.length;
+    }
+    if (size > 0) await transport.write(join(pending, size));
   }
 
   async function handle(event: ImapServerEvent): Promise<void> {
@@ -110,6 +134,20 @@ async function defaultAuthenticate(
     default:
       return undefined;
   }
+}
+
+/** Most bytes `serve()` gathers into one transport write. */
+const COALESCE = 256 * 1024;
+
+function join(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 function isClosedError(error: unknown): boolean {

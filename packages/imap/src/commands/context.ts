@@ -27,6 +27,10 @@ export interface CommandContext {
   emit(event: ImapServerEvent): void;
   send(response: Response): void;
   sendStreaming(response: Response): Promise<void>;
+  /** Whether queued output is above the backpressure mark (`drained()` then waits for the driver). */
+  readonly backlogged: boolean;
+  /** Resolves once queued output is below the backpressure mark. */
+  drained(): Promise<void>;
   tagged(tag: string, status: StatusName, text: string, code?: ResponseCode): void;
   continuation(text: string): void;
   readLine(): Promise<Uint8Array | undefined>;

@@ -36,6 +36,23 @@ const NEEDS_INDEX = (item: FetchItem) =>
   item.item === 'RFC822.TEXT' ||
   (item.item === 'BODY[]' && (item.section.part.length > 0 || item.section.text !== undefined));
 
+/** Items answered from metadata and the cached MIME index alone, with no store read. */
+const IN_MEMORY = (item: FetchItem) =>
+  item.item === 'FLAGS' ||
+  item.item === 'UID' ||
+  item.item === 'RFC822.SIZE' ||
+  item.item === 'MODSEQ' ||
+  item.item === 'INTERNALDATE' ||
+  item.item === 'ENVELOPE' ||
+  item.item === 'BODYSTRUCTURE' ||
+  item.item === 'BODY';
+
+/** The MIME index the store returned with the metadata, when it is a current one. */
+function cachedIndex(meta: MessageMeta): MimeIndex | undefined {
+  const index = meta.mimeIndex as MimeIndex | undefined | null;
+  return index !== undefined && index !== null && index.version === 1 ? index : undefined;
+}
+
 export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   const view = ctx.selected!;
   const uids = view.resolve(command.sequence, command.uid, ctx.savedSearch);
@@ -54,6 +71,7 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       items = [...items, { item: 'FLAGS' }];
   }
   const needsIndex = items.some(NEEDS_INDEX);
+  const inMemory = items.every(IN_MEMORY);
   const rev1 = !ctx.rev2;
   // Metadata in batches, so a FETCH 1:* over a large mailbox stays bounded.
   for (let i = 0; i < live.length; i += 500) {
@@ -62,7 +80,17 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
     for (const meta of metas) {
       const msn = view.msnOf(meta.uid);
       if (msn === undefined) continue;
-      const index = needsIndex ? await mimeIndexOf(ctx.store, view.mailboxId, meta) : undefined;
+      const cached = needsIndex ? cachedIndex(meta) : undefined;
+      if (inMemory && (!needsIndex || cached !== undefined)) {
+        // Everything from metadata and the cached index: no await per message, so a whole batch
+        // is queued in one go (the driver then writes it in a few large writes).
+        const values: FetchValue[] = [];
+        for (const item of items) values.push(memoryValue(view, meta, cached, item, rev1)!);
+        ctx.send({ type: 'fetch', seq: msn, items: values });
+        if (ctx.backlogged) await ctx.drained();
+        continue;
+      }
+      const index = needsIndex ? (cached ?? (await mimeIndexOf(ctx.store, view.mailboxId, meta))) : undefined;
       const values: FetchValue[] = [];
       for (const item of items) values.push(await fetchValue(ctx, meta, index, item, rev1));
       const unknown = values.some((v) => v.item === 'BINARY[]' && v.data === null);
@@ -77,14 +105,14 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   done(ctx, command);
 };
 
-async function fetchValue(
-  ctx: CommandContext,
+/** An `IN_MEMORY` item's value (`undefined` for any other item). */
+function memoryValue(
+  view: NonNullable<CommandContext['selected']>,
   meta: MessageMeta,
   index: MimeIndex | undefined,
   item: FetchItem,
   rev1: boolean,
-): Promise<FetchValue> {
-  const view = ctx.selected!;
+): FetchValue | undefined {
   switch (item.item) {
     case 'FLAGS':
       return { item: 'FLAGS', flags: view.displayFlags(meta.uid, rev1) };
@@ -102,6 +130,21 @@ async function fetchValue(
       return { item: 'BODYSTRUCTURE', value: bodyStructureOf(index!, true) };
     case 'BODY':
       return { item: 'BODY', value: bodyStructureOf(index!, false) };
+    default:
+      return undefined;
+  }
+}
+
+async function fetchValue(
+  ctx: CommandContext,
+  meta: MessageMeta,
+  index: MimeIndex | undefined,
+  item: FetchItem,
+  rev1: boolean,
+): Promise<FetchValue> {
+  const known = memoryValue(ctx.selected!, meta, index, item, rev1);
+  if (known !== undefined) return known;
+  switch (item.item) {
     case 'RFC822':
       return { item: 'RFC822', data: range(ctx, meta, 0, meta.size) };
     case 'RFC822.HEADER':
@@ -128,6 +171,9 @@ async function fetchValue(
       }
       return { item: 'BINARY.SIZE', part: item.part, size };
     }
+    default:
+      // Every other item is answered by `memoryValue` above.
+      throw new Error(`unhandled FETCH item ${item.item}`);
   }
 }
 

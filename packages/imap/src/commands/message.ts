@@ -1,4 +1,4 @@
-import { concatBytes } from '@mailwire/core';
+import { concatBytes, fromLatin1 } from '@mailwire/core';
 import {
   type BodyStructure,
   bodyStructure,
@@ -43,10 +43,14 @@ export async function readBytes(
   return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** A header value (binary string) as text: UTF-8 when valid, else latin1. */
 function text(value: string | null): string | null {
   if (value === null) return null;
-  return decodeText(Uint8Array.from(value, (c) => c.charCodeAt(0) & 0xff));
+  // Plain ASCII (nearly every header) is its own text: no byte round trip.
+  if (!NON_ASCII.test(value)) return value;
+  return decodeText(fromLatin1(value));
 }
 
 function addresses(list: Envelope['from']): NValue {

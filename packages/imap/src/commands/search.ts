@@ -4,6 +4,7 @@ import {
   getParam,
   type MimeIndex,
   parseHeaderFields,
+  type RawEnvelope,
   textParts,
 } from '@mailwire/mime';
 import type { MessageMeta } from '@mailwire/store';
@@ -175,6 +176,17 @@ class Candidate {
 
   async header(name: string): Promise<string[]> {
     const lower = name.toLowerCase();
+    const key = INDEXED_FIELDS.get(lower);
+    if (key !== undefined && this.headerFields === undefined) {
+      // The MIME index keeps the envelope fields' raw values (the first occurrence, unfolded and
+      // trimmed): no blob read, unless a header limit cut the index short.
+      const index = await this.mime();
+      const envelope = index.root.envelope;
+      if (envelope !== undefined && !index.limits?.includes('header')) {
+        const value = envelope[key];
+        return value === undefined ? [] : [decodeWords(value)];
+      }
+    }
     return (await this.headers()).filter((f) => f.name === lower).map((f) => f.value);
   }
 
@@ -217,6 +229,20 @@ class Candidate {
     return matcher.found;
   }
 }
+
+/** Header fields whose (first) raw value the MIME index holds, by lowercased name. */
+const INDEXED_FIELDS = new Map<string, keyof RawEnvelope>([
+  ['date', 'date'],
+  ['subject', 'subject'],
+  ['from', 'from'],
+  ['sender', 'sender'],
+  ['reply-to', 'replyTo'],
+  ['to', 'to'],
+  ['cc', 'cc'],
+  ['bcc', 'bcc'],
+  ['in-reply-to', 'inReplyTo'],
+  ['message-id', 'messageId'],
+]);
 
 /** Case folding for SEARCH (see the note at the top). */
 function fold(text: string): string {

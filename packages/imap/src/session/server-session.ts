@@ -250,8 +250,12 @@ export class ImapServerSession implements CommandContext {
     if (sent < source.size) this.push(new Uint8Array(source.size - sent).fill(0x20));
   }
 
-  private drained(): Promise<void> {
-    if (this.outBytes < 256 * 1024 || this.closedFlag) return Promise.resolve();
+  get backlogged(): boolean {
+    return this.outBytes >= 256 * 1024 && !this.closedFlag;
+  }
+
+  drained(): Promise<void> {
+    if (!this.backlogged) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
