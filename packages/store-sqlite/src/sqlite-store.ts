@@ -24,7 +24,7 @@
  *   trimmed per mailbox and reported as trimmed when it was).
  */
 
-import { realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
@@ -203,6 +203,13 @@ function backend(error: unknown): StoreError {
 }
 
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
+
+/** Ranges up to this size are read in one synchronous positioned read instead of a stream. */
+const SMALL_READ = 64 * 1024;
+
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  if (bytes.length > 0) yield bytes;
+}
 
 /**
  * Process-wide state, kept on `globalThis` under a `Symbol.for` key so that two copies of this
@@ -1138,6 +1145,30 @@ export class SqliteStore implements MailStore {
     });
     if (found === undefined) throw new NotFoundError('No such message');
     const { start, end } = resolveRange(range, found.size);
+    if (end - start <= SMALL_READ) {
+      // A small range (a header, a typical message): one positioned read, no stream machinery.
+      let fd: number;
+      try {
+        fd = openSync(this.#blobs.path(found.hash), 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError('No such message');
+        throw backend(error);
+      }
+      try {
+        const bytes = new Uint8Array(end - start);
+        let at = 0;
+        while (at < bytes.length) {
+          const n = readSync(fd, bytes, at, bytes.length - at, start + at);
+          if (n === 0) break;
+          at += n;
+        }
+        return oneChunk(at === bytes.length ? bytes : bytes.subarray(0, at));
+      } catch (error) {
+        throw backend(error);
+      } finally {
+        closeSync(fd);
+      }
+    }
     let handle: Awaited<ReturnType<typeof open>>;
     try {
       handle = await open(this.#blobs.path(found.hash), 'r');
