@@ -204,6 +204,9 @@ function backend(error: unknown): StoreError {
 
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
+/** Parsed MIME indexes kept by `#parseMime` (one per blob). */
+const MIME_CACHE_ENTRIES = 20_000;
+
 /** Ranges up to this size are read in one synchronous positioned read instead of a stream. */
 const SMALL_READ = 64 * 1024;
 
@@ -255,6 +258,7 @@ export class SqliteStore implements MailStore {
   readonly #own = new Set<{ key: string; entry: ChangeListener }>();
   readonly #lockPrefix: string;
   readonly #heldLocks = new Set<string>();
+  readonly #mimeCache = new Map<string, { json: string; index: unknown }>();
   readonly #queue: {
     run: (ctx: WriteContext) => unknown;
     resolve: (v: unknown) => void;
@@ -1109,9 +1113,9 @@ export class SqliteStore implements MailStore {
       const out: MessageMeta[] = [];
       const stmt = options.mimeIndex === true ? this.#s.messagesRangeMime : this.#s.messagesRangeSince;
       for (const [from, to] of ranges) {
-        for (const m of stmt.iterate(row.id, from, to, changedSince ?? 0) as Iterable<
-          MessageRow & { mime?: string | null }
-        >) {
+        for (const m of stmt.all(row.id, from, to, changedSince ?? 0) as (MessageRow & {
+          mime?: string | null;
+        })[]) {
           const meta: MessageMeta = {
             uid: m.uid,
             modseq: m.modseq,
@@ -1123,12 +1127,31 @@ export class SqliteStore implements MailStore {
           out.push(
             m.mime === undefined || m.mime === null
               ? meta
-              : { ...meta, mimeIndex: JSON.parse(m.mime) as unknown },
+              : { ...meta, mimeIndex: this.#parseMime(m.blob, m.mime) },
           );
         }
       }
       return out;
     });
+  }
+
+  /**
+   * A blob's MIME index parsed from its JSON, through a bounded cache of parsed indexes: a FETCH
+   * ENVELOPE or SEARCH over a large mailbox reads the same indexes again and again. The entry is
+   * used only when its JSON is the row's JSON, so a changed index is never served stale. Callers
+   * get a shared object and must not mutate it.
+   */
+  #parseMime(hash: string, json: string): unknown {
+    const hit = this.#mimeCache.get(hash);
+    if (hit !== undefined && hit.json === json) return hit.index;
+    const index = JSON.parse(json) as unknown;
+    if (hit !== undefined) this.#mimeCache.delete(hash);
+    else if (this.#mimeCache.size >= MIME_CACHE_ENTRIES) {
+      const oldest = this.#mimeCache.keys().next().value;
+      if (oldest !== undefined) this.#mimeCache.delete(oldest);
+    }
+    this.#mimeCache.set(hash, { json, index });
+    return index;
   }
 
   async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {

@@ -98,7 +98,11 @@ export function decodeCharset(bytes: Uint8Array, charset: string | undefined): s
 }
 
 /** Decodes RFC 2047 encoded words in a header value given as a binary string. */
+const PLAIN = /^(?:[\x00-\x3c\x3e-\x7f]|=(?!\?))*$/;
+
 export function decodeWords(value: string): string {
+  // Plain ASCII without encoded words (most headers) decodes to itself.
+  if (PLAIN.test(value)) return value;
   const raw = Uint8Array.from(value, (c) => c.charCodeAt(0) & 0xff);
   const text = decodeCharset(raw, 'utf-8');
   return text.replace(

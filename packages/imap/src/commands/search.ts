@@ -152,6 +152,9 @@ class Candidate {
   }
 
   async mime(): Promise<MimeIndex> {
+    const cached = this.meta.mimeIndex as MimeIndex | undefined | null;
+    if (this.index === undefined && cached !== undefined && cached !== null && cached.version === 1)
+      this.index = cached;
     this.index ??= await mimeIndexOf(this.ctx.store, this.view.mailboxId, this.meta);
     return this.index;
   }
@@ -244,9 +247,12 @@ const INDEXED_FIELDS = new Map<string, keyof RawEnvelope>([
   ['message-id', 'messageId'],
 ]);
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Case folding for SEARCH (see the note at the top). */
 function fold(text: string): string {
-  return text.normalize('NFC').toLowerCase();
+  // ASCII is already NFC.
+  return ASCII.test(text) ? text.toLowerCase() : text.normalize('NFC').toLowerCase();
 }
 
 function contains(haystack: string, needle: string): boolean {
