@@ -1,6 +1,7 @@
 /**
  * SMTP sinks under load from Postfix's smtp-source, side by side in one run:
- * - Mailwire: `@mailwire/smtp` `serve()` over `@mailwire/node` `listen()` (src/sinks/mailwire-sink.ts)
+ * - Mailwire: `@mailwire/smtp` `serve()` over `@mailwire/node` `listen()`, from the built packages
+ *   (src/sinks/mailwire-sink.mjs; run `pnpm build` first)
  * - npm smtp-server (src/sinks/smtp-server-sink.mjs)
  * - Postfix's C smtp-sink
  * Each server runs in its own process pinned to core 0 (`taskset -c 0`); smtp-source runs on core 1.
@@ -47,15 +48,7 @@ const servers: Server[] = [
     async start() {
       const child = spawn(
         'taskset',
-        [
-          '-c',
-          '0',
-          process.execPath,
-          '--conditions=@mailwire/source',
-          '--import',
-          'tsx',
-          resolve(here, 'sinks/mailwire-sink.ts'),
-        ],
+        ['-c', '0', process.execPath, resolve(here, 'sinks/mailwire-sink.mjs')],
         { cwd: resolve(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
       );
       return { child, port: await waitForPort(child) };
@@ -79,9 +72,13 @@ const servers: Server[] = [
     name: 'Postfix smtp-sink (C)',
     async start() {
       const port = freePort();
-      const child = spawn('taskset', ['-c', '0', '/usr/sbin/smtp-sink', '-c', `127.0.0.1:${port}`, '1000'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        'taskset',
+        ['-c', '0', '/usr/sbin/smtp-sink', '-u', 'nobody', `127.0.0.1:${port}`, '1000'],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
       await new Promise((r) => setTimeout(r, 300));
       return { child, port };
     },

@@ -1,4 +1,5 @@
-// A sink on @mailwire/smtp over @mailwire/node: accepts every message and discards it. Prints its port.
+// A sink on @mailwire/smtp over @mailwire/node, from the built packages (run `pnpm build` first):
+// accepts every message and discards it. Prints its port.
 import { listen } from '@mailwire/node';
 import { serve } from '@mailwire/smtp';
 
@@ -6,7 +7,7 @@ const server = await listen({
   host: '127.0.0.1',
   port: Number(process.argv[2] ?? 0),
   limits: { maxConnections: 10_000, maxConnectionsPerIp: 10_000 },
-  onConnection: async (transport) => {
+  async onConnection(transport) {
     await serve(
       transport,
       {
