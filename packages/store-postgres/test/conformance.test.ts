@@ -30,6 +30,9 @@ runStoreConformance({
   capabilities: {
     expungeHistory: EXPUNGE_HISTORY,
     bigMessageSize: 64 * 1024 * 1024,
+    // The pg client's row buffers plus GC timing in a loaded CI run reached 45 MB once against the
+    // kit's default 40 MiB; 56 MiB still fails any adapter that holds the 64 MiB message whole.
+    memoryBound: 56 * 1024 * 1024,
     concurrency: 100,
   },
 });
