@@ -21,6 +21,10 @@ interface MemoryProbe {
 function memoryInUse(): number | undefined {
   const probe = (globalThis as { process?: Partial<MemoryProbe> }).process;
   if (probe?.memoryUsage === undefined) return undefined;
+  // Live memory, not garbage the collector has not reached yet: with `--expose-gc` (the
+  // workspace's vitest config passes it) collect first. Newer V8s collect later, so without it the
+  // growth measured is mostly garbage.
+  (globalThis as { gc?: () => void }).gc?.();
   const usage = probe.memoryUsage();
   return usage.heapUsed + usage.external;
 }
