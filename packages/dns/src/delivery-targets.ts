@@ -159,7 +159,9 @@ function parseLiteral(domain: string): DeliveryAddress | null | undefined {
 
 function shuffle<T>(items: T[], random: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.min(i, Math.max(0, Math.floor(random() * (i + 1))));
+    const r = random();
+    // A caller's source that returns NaN or a value outside [0, 1) must not break the order.
+    const j = Number.isFinite(r) ? Math.min(i, Math.max(0, Math.floor(r * (i + 1)))) : 0;
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
 }
