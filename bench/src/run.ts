@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<string> }>> = {
   smtp: () => import('./smtp.bench.js'),
   'store-sqlite': () => import('./store-sqlite.bench.js'),
   'imap-server': () => import('./imap-server.bench.js'),
+  dkim: () => import('./dkim.bench.js'),
 };
 
 const args = process.argv.slice(2);
