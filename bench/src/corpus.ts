@@ -61,3 +61,23 @@ export function multipartMessage(size: number): Buffer {
     '\r\n--outer-boundary--\r\n';
   return Buffer.from(msg, 'latin1');
 }
+
+/**
+ * A realistic mix of the commands IMAP clients send most (login, list, select, the header-list
+ * FETCH of a mail client opening a folder, search, flag changes, move, status, idle), one per
+ * string, without the CRLF.
+ */
+export const imapCommands: readonly string[] = [
+  'a1 CAPABILITY',
+  'a2 LOGIN "alice@example.test" "correct horse battery staple"',
+  'a3 LIST "" "*"',
+  'a4 SELECT INBOX',
+  'a5 UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)',
+  'a6 UID FETCH 1200:1250 (UID FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Subject Date Message-ID Content-Type)])',
+  'a7 UID SEARCH SINCE 1-Nov-2026 NOT DELETED OR FROM "alice" SUBJECT "report"',
+  'a8 UID STORE 1:100,200,300:400 +FLAGS.SILENT (\\Seen \\Flagged)',
+  'a9 UID MOVE 17,19:21 "Archive/2026"',
+  'a10 STATUS "Sent" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)',
+  'a11 NOOP',
+  'a12 IDLE',
+];
