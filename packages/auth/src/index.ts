@@ -36,10 +36,20 @@ export type { ReceivedSpfOptions } from './spf/received-spf.js';
 export { aligned, evaluateDmarc } from './dmarc/evaluate.js';
 export type { DmarcInput, DmarcOptions, DmarcResultKind, DmarcVerdict } from './dmarc/evaluate.js';
 export { discoverDmarc, isDmarcRecord, organizationalDomain, parseDmarcRecord } from './dmarc/record.js';
+export {
+  DMARC_TREE_WALK_MAX_QUERIES,
+  dmarcTreeWalkNames,
+  lookupDmarcRecord,
+  walkToOrganizationalDomain,
+  walkToPolicyDomain,
+} from './dmarc/tree-walk.js';
+export type { DmarcLookup, OrganizationalDomainWalk, PolicyDomainWalk } from './dmarc/tree-walk.js';
 export type {
   Alignment,
   DmarcDiscovery,
+  DmarcDiscoveryMode,
   DmarcDiscoveryOptions,
+  PublicSuffixFlag,
   DmarcPolicy,
   DmarcRecord,
   ParseDmarcResult,

@@ -9,11 +9,13 @@ import type { DkimResult } from '../dkim/verify.js';
 import type { SpfVerdict } from '../spf/check-host.js';
 import {
   type Alignment,
+  type DmarcDiscoveryMode,
   type DmarcPolicy,
   type DmarcRecord,
   discoverDmarc,
   organizationalDomain,
 } from './record.js';
+import { memoDmarcLookup, walkToOrganizationalDomain } from './tree-walk.js';
 
 export type DmarcResultKind = 'pass' | 'fail' | 'none' | 'temperror' | 'permerror';
 
@@ -27,6 +29,12 @@ export interface DmarcInput {
 
 export interface DmarcOptions {
   readonly resolver: Resolver;
+  /**
+   * `'psl'` (default, RFC 7489) or `'tree-walk'` (DMARCbis §4.10: policy discovery up the From
+   * domain's labels, and relaxed alignment by Organizational Domains found with `psd=`).
+   */
+  readonly discovery?: DmarcDiscoveryMode;
+  /** Replaces the Public Suffix List look-up (`discovery: 'psl'` only). */
   readonly organizationalDomain?: (domain: string) => string;
   /**
    * A number in [0, 1) drawn by the caller for `pct=` sampling; the policy applies when
@@ -74,8 +82,22 @@ const LOWER: Record<DmarcPolicy, DmarcPolicy> = { reject: 'quarantine', quaranti
  */
 export async function evaluateDmarc(input: DmarcInput, options: DmarcOptions): Promise<DmarcVerdict> {
   const fromDomain = input.fromDomain.replace(/\.$/, '').toLowerCase();
-  const discovery = await discoverDmarc(fromDomain, options);
-  const org = options.organizationalDomain ?? organizationalDomain;
+  const treeWalk = options.discovery === 'tree-walk';
+  const lookup = treeWalk ? memoDmarcLookup(options.resolver) : undefined;
+  const discovery = await discoverDmarc(fromDomain, options, lookup);
+  const psl = options.organizationalDomain ?? organizationalDomain;
+  let walkFailed = false;
+  // RFC 7489 §3.1 relaxed mode compares Organizational Domains; DMARCbis §4.10.2 finds each one
+  // with its own tree walk (the From domain's is the one discovery found).
+  const sameOrganization = async (identifier: string, mode: Alignment): Promise<boolean> => {
+    if (!treeWalk || lookup === undefined) return aligned(identifier, fromDomain, mode, psl);
+    const name = identifier.replace(/\.$/, '').toLowerCase();
+    if (name === fromDomain) return true;
+    if (mode === 's') return false;
+    const walk = await walkToOrganizationalDomain(name, options.resolver, lookup);
+    walkFailed ||= walk.temperror;
+    return walk.domain === discovery.organizationalDomain;
+  };
   const base = { fromDomain, organizationalDomain: discovery.organizationalDomain };
   if (discovery.status !== 'found') {
     return {
@@ -91,18 +113,32 @@ export async function evaluateDmarc(input: DmarcInput, options: DmarcOptions): P
   const spfAligned =
     input.spf !== undefined &&
     input.spf.result === 'pass' &&
-    aligned(input.spf.domain, fromDomain, record.spfAlignment, org);
-  const dkimPass = (input.dkim ?? []).find(
-    (result) =>
-      result.result === 'pass' &&
-      result.domain !== undefined &&
-      aligned(result.domain, fromDomain, record.dkimAlignment, org),
-  );
+    (await sameOrganization(input.spf.domain, record.spfAlignment));
+  let dkimPass: Pick<DkimResult, 'result' | 'domain'> | undefined;
+  for (const result of input.dkim ?? []) {
+    if (result.result !== 'pass' || result.domain === undefined) continue;
+    if (await sameOrganization(result.domain, record.dkimAlignment)) {
+      dkimPass = result;
+      break;
+    }
+  }
   const dkimAligned = dkimPass !== undefined;
   // RFC 7489 §6.6.3: sp= applies when the record came from the organizational domain for a subdomain.
   const requested =
     discovery.recordDomain !== fromDomain ? (record.subdomainPolicy ?? record.policy) : record.policy;
   const pass = spfAligned || dkimAligned;
+  if (!pass && walkFailed)
+    return {
+      ...base,
+      result: 'temperror',
+      policy: 'none',
+      requestedPolicy: requested,
+      record,
+      recordDomain: discovery.recordDomain,
+      spfAligned,
+      dkimAligned,
+      reason: 'DNS temporary failure while finding an Organizational Domain',
+    };
   const sampled = (options.sample ?? 0) * 100 < record.percent;
   return {
     ...base,

@@ -6,9 +6,20 @@
 import type { Resolver } from '@mailwire/dns';
 import { getDomain } from 'tldts';
 import { parseTagList } from '../tag-list.js';
+import {
+  type DmarcLookupFn,
+  memoDmarcLookup,
+  walkToOrganizationalDomain,
+  walkToPolicyDomain,
+} from './tree-walk.js';
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 export type Alignment = 'r' | 's';
+/**
+ * DMARCbis `psd=` (draft-ietf-dmarc-dmarcbis §4.7): `y` the domain is a Public Suffix Domain,
+ * `n` it is an Organizational Domain, `u` (default) unknown.
+ */
+export type PublicSuffixFlag = 'y' | 'n' | 'u';
 
 export interface DmarcRecord {
   readonly policy: DmarcPolicy;
@@ -26,6 +37,8 @@ export interface DmarcRecord {
   readonly failureOptions: string;
   /** `ri=`, seconds, default 86400. */
   readonly reportInterval: number;
+  /** DMARCbis `psd=`, default `u`; only the tree walk (`discovery: 'tree-walk'`) reads it. */
+  readonly publicSuffix: PublicSuffixFlag;
 }
 
 export type ParseDmarcResult =
@@ -67,6 +80,7 @@ export function parseDmarcRecord(text: string): ParseDmarcResult {
   const pctText = tags.get('pct');
   const pct = pctText !== undefined && /^\d{1,3}$/.test(pctText) ? Math.min(100, Number(pctText)) : 100;
   const riText = tags.get('ri');
+  const psd = tags.get('psd')?.toLowerCase();
   return {
     ok: true,
     record: {
@@ -79,6 +93,8 @@ export function parseDmarcRecord(text: string): ParseDmarcResult {
       failureReports: uris(tags.get('ruf')),
       failureOptions: tags.get('fo') ?? '0',
       reportInterval: riText !== undefined && /^\d{1,10}$/.test(riText) ? Number(riText) : 86400,
+      // DMARCbis §4.7: any other value is read as the default, u.
+      publicSuffix: psd === 'y' || psd === 'n' ? psd : 'u',
     },
   };
 }
@@ -104,18 +120,43 @@ export type DmarcDiscovery =
   | { readonly status: 'none'; readonly organizationalDomain: string; readonly reason: string }
   | { readonly status: 'temperror'; readonly organizationalDomain: string; readonly reason: string };
 
+/**
+ * How the policy record and the Organizational Domain are found:
+ * - `'psl'` (default): RFC 7489 §6.6.3 — `_dmarc.<From domain>`, then `_dmarc.<Organizational
+ *   Domain>` from the Public Suffix List (at most 2 queries);
+ * - `'tree-walk'`: DMARCbis §4.10 — up the labels of the From domain (at most 8 queries), and
+ *   the Organizational Domain from `psd=` records instead of the list.
+ */
+export type DmarcDiscoveryMode = 'psl' | 'tree-walk';
+
 export interface DmarcDiscoveryOptions {
   readonly resolver: Resolver;
-  /** Replaces the Public Suffix List look-up. */
+  /** Default `'psl'`; see `DmarcDiscoveryMode`. */
+  readonly discovery?: DmarcDiscoveryMode;
+  /** Replaces the Public Suffix List look-up (`discovery: 'psl'` only). */
   readonly organizationalDomain?: (domain: string) => string;
 }
 
-/** Finds the DMARC policy for an RFC5322.From domain (RFC 7489 §6.6.3). */
+/**
+ * Finds the DMARC policy for an RFC5322.From domain: RFC 7489 §6.6.3, or the DMARCbis tree walk
+ * with `discovery: 'tree-walk'`.
+ */
 export async function discoverDmarc(
   fromDomain: string,
   options: DmarcDiscoveryOptions,
+  lookup?: DmarcLookupFn,
 ): Promise<DmarcDiscovery> {
   const domain = fromDomain.replace(/\.$/, '').toLowerCase();
+  if (options.discovery === 'tree-walk') {
+    const memo = lookup ?? memoDmarcLookup(options.resolver);
+    const policy = await walkToPolicyDomain(domain, options.resolver, memo);
+    if (policy.status === 'temperror')
+      return { status: 'temperror', organizationalDomain: domain, reason: policy.reason };
+    const org = await walkToOrganizationalDomain(domain, options.resolver, memo);
+    if (policy.status === 'none')
+      return { status: 'none', organizationalDomain: org.domain, reason: policy.reason };
+    return { ...policy, organizationalDomain: org.domain };
+  }
   const org = (options.organizationalDomain ?? organizationalDomain)(domain);
   const candidates = org === domain ? [domain] : [domain, org];
   let reason = 'no DMARC record';
