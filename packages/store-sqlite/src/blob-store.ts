@@ -100,6 +100,7 @@ export class BlobStore {
   async stage(
     source: AsyncIterable<Uint8Array> | Uint8Array,
     maxSize = Number.POSITIVE_INFINITY,
+    options: { readonly sync?: boolean } = {},
   ): Promise<StagedBlob> {
     const tmpPath = join(this.#tmp, `${this.#prefix}-${++this.#counter}`);
     const hasher = createHash('sha256');
@@ -120,7 +121,7 @@ export class BlobStore {
       };
       if (source instanceof Uint8Array) await write(source);
       else for await (const chunk of source) await write(chunk);
-      if (this.#fsync) await file.sync();
+      if (this.#fsync && options.sync !== false) await file.sync();
       ok = true;
     } finally {
       await file.close();
@@ -129,27 +130,50 @@ export class BlobStore {
     return { hash: hasher.digest('hex'), size, tmpPath };
   }
 
-  /** Outside any lock: gives the staged file its final name (if missing) and makes that durable. */
-  async prepare(staged: StagedBlob): Promise<void> {
+  /** fsyncs a file staged with `{ sync: false }` (the group committer's first step). */
+  async syncStaged(staged: StagedBlob): Promise<void> {
+    if (!this.#fsync) return;
+    const file = await open(staged.tmpPath, 'r');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * Gives a staged, fsynced file its final name unless that name exists (same hash, same bytes),
+   * without making the name durable: returns the shard directory to fsync (`syncDirs`). Also when
+   * the name existed, since it may be another writer's link whose directory fsync is still running.
+   */
+  async linkStaged(staged: StagedBlob): Promise<string> {
     try {
       await link(staged.tmpPath, this.path(staged.hash));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         this.#makeShard(staged.hash);
-        return this.prepare(staged);
+        return this.linkStaged(staged);
       }
       if (code !== 'EEXIST') throw error;
     }
-    // Also when the name existed: it may be another appender's link whose fsync is still running.
-    if (this.#fsync) {
-      const dir = await open(join(this.root, staged.hash.slice(0, 2)), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+    return join(this.root, staged.hash.slice(0, 2));
+  }
+
+  /** fsyncs one directory (asynchronously, in libuv's thread pool). */
+  async syncDirAsync(dir: string): Promise<void> {
+    if (!this.#fsync) return;
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
+  }
+
+  /** Outside any lock: gives the staged file its final name (if missing) and makes that durable. */
+  async prepare(staged: StagedBlob): Promise<void> {
+    await this.syncDirAsync(await this.linkStaged(staged));
   }
 
   /**

@@ -11,9 +11,10 @@
  *   never later sees a new message below k.
  * - An append streams the message to a temp file (hashing, then fsync) and links it under its
  *   hash (then fsyncs the directory) with no lock held; the commit re-checks the file inside the
- *   transaction, before the row that names it (`blob-store.ts` has the argument). Appends ready in
- *   the same turn share one transaction and one WAL fsync (group commit, `#enqueue`), each in its
- *   own SAVEPOINT. The promise resolves after COMMIT, which with `synchronous=FULL` (the default)
+ *   transaction, before the row that names it (`blob-store.ts` has the argument). Appends in
+ *   flight are grouped (`group-commit.ts`): one batch fsyncs its files concurrently, each shard
+ *   directory once, and commits all rows in one transaction (one WAL fsync), each job in its own
+ *   SAVEPOINT. The promise resolves after COMMIT, which with `synchronous=FULL` (the default)
  *   has fsynced the WAL: an acknowledged message survives a process crash and a power cut.
  * - Counters (STATUS, quota) and blob reference counts are maintained by triggers (`schema.ts`);
  *   a blob whose count reaches zero goes to trash inside the transaction, for good after COMMIT.
@@ -89,6 +90,7 @@ import { UsageError } from '@mailwire/core';
 import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
+import { GroupCommitter, type JobOutcome } from './group-commit.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -259,12 +261,8 @@ export class SqliteStore implements MailStore {
   readonly #lockPrefix: string;
   readonly #heldLocks = new Set<string>();
   readonly #mimeCache = new Map<string, { json: string; index: unknown }>();
-  readonly #queue: {
-    run: (ctx: WriteContext) => unknown;
-    resolve: (v: unknown) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  #flushScheduled = false;
+  /** Group commit of appends (`group-commit.ts`). */
+  readonly #committer: GroupCommitter<WriteContext>;
   #closed = false;
   #dummyHash: Promise<string> | undefined;
 
@@ -277,6 +275,7 @@ export class SqliteStore implements MailStore {
     }
     this.path = options.path;
     this.#blobs = new BlobStore(join(options.path, 'blobs'), { fsync: options.fsync ?? true });
+    this.#committer = new GroupCommitter({ blobs: this.#blobs, transact: (runs) => this.#transactJobs(runs) });
     const realPath = realpathSync(options.path);
     let feed = feeds.get(realPath);
     if (feed === undefined) feeds.set(realPath, (feed = new Map()));
@@ -370,57 +369,39 @@ export class SqliteStore implements MailStore {
     return result;
   }
 
-  /**
-   * Group commit: appends that became ready during the same turn of the event loop (while the
-   * previous COMMIT's fsync blocked it, typically) share one transaction and one WAL fsync. Each
-   * runs in its own SAVEPOINT, so one failing (quota, a vanished mailbox) fails alone.
-   */
-  #enqueue<T>(run: (ctx: WriteContext) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+  /** @internal The append group committer (its `stats`; `beforeCommit` is a test seam). */
+  get _groupCommit(): GroupCommitter<WriteContext> {
+    return this.#committer;
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const jobs = this.#queue.splice(0);
-    if (jobs.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    try {
-      this._write((ctx) => {
-        for (const job of jobs) {
-          const own = newContext();
-          this.#s.savepoint.run();
-          try {
-            const value = job.run(own);
-            this.#s.release.run();
-            ctx.events.push(...own.events);
-            ctx.retired.push(...own.retired);
-            ctx.discard.push(...own.discard);
-            ctx.after.push(...own.after);
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            for (const r of own.retired) this.#blobs.restore(r.hash, r.trashPath);
-            this.#s.rollbackTo.run();
-            this.#s.release.run();
-            ctx.discard.push(...own.discard);
-            outcomes.push({ ok: false, error: backend(error) });
-          }
+  /**
+   * The transaction of a group-commit batch (`group-commit.ts`): every job in its own SAVEPOINT,
+   * so one failing (quota, a vanished mailbox) fails alone; one COMMIT (one WAL fsync) for all.
+   */
+  #transactJobs(runs: readonly ((ctx: WriteContext) => unknown)[]): JobOutcome[] {
+    const outcomes: JobOutcome[] = [];
+    this._write((ctx) => {
+      for (const run of runs) {
+        const own = newContext();
+        this.#s.savepoint.run();
+        try {
+          const value = run(own);
+          this.#s.release.run();
+          ctx.events.push(...own.events);
+          ctx.retired.push(...own.retired);
+          ctx.discard.push(...own.discard);
+          ctx.after.push(...own.after);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          for (const r of own.retired) this.#blobs.restore(r.hash, r.trashPath);
+          this.#s.rollbackTo.run();
+          this.#s.release.run();
+          ctx.discard.push(...own.discard);
+          outcomes.push({ ok: false, error: backend(error) });
         }
-      });
-    } catch (error) {
-      for (const job of jobs) job.reject(error);
-      return;
-    }
-    jobs.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+      }
     });
+    return outcomes;
   }
 
   /**
@@ -843,7 +824,10 @@ export class SqliteStore implements MailStore {
       for (const p of prepared) {
         let staged: StagedBlob;
         try {
-          staged = await this.#blobs.stage(sourceChunks(p.item.source), this.#maxMessageSize);
+          // No fsync here: the group committer fsyncs the batch's files together.
+          staged = await this.#blobs.stage(sourceChunks(p.item.source), this.#maxMessageSize, {
+            sync: false,
+          });
         } catch (error) {
           if (error instanceof BlobTooLargeError) throw new TooLargeError(this.#maxMessageSize);
           throw backend(error);
@@ -859,9 +843,11 @@ export class SqliteStore implements MailStore {
           }
         }
         pending.push({ staged, flags: p.flags, internalDate: p.internalDate, mime });
-        await this.#blobs.prepare(staged);
       }
-      const results = await this.#enqueue((ctx) => this.#commitAppends(ctx, mailboxId, pending));
+      const results = await this.#committer.submit(
+        pending.map((p) => p.staged),
+        (ctx) => this.#commitAppends(ctx, mailboxId, pending),
+      );
       committed = true;
       return results;
     } catch (error) {
