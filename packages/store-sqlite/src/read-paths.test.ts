@@ -16,7 +16,7 @@ async function setup() {
   const store = createSqliteStore({ path: dir, hasher: createScryptHasher({ cost: 1024 }) });
   const account = await store.accounts.createAccount({ address: 'ann@example.com', password: 'pw' });
   const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
-  return { store, inbox };
+  return { store, inbox, dir };
 }
 
 async function text(source: AsyncIterable<Uint8Array>): Promise<string> {
@@ -41,6 +41,35 @@ describe('read paths', () => {
     await store.setMimeIndex(meta!.blobId, { version: 1, tag: 'second' });
     const second = await store.fetchMessages(inbox.id, [[1, 1]], { mimeIndex: true });
     expect(second[0]!.mimeIndex).toEqual({ version: 1, tag: 'second' });
+    await store.close();
+  });
+
+  it('serves an index another connection replaced, even with a JSON of the same length', async () => {
+    const { store, inbox, dir } = await setup();
+    await store.append(inbox.id, new TextEncoder().encode('Subject: a\r\n\r\nhi\r\n'), { internalDate: 0 });
+    const [meta] = await store.fetchMessages(inbox.id, [[1, 1]]);
+    await store.setMimeIndex(meta!.blobId, { version: 1, tag: 'aaaa' });
+    expect((await store.fetchMessages(inbox.id, [[1, 1]], { mimeIndex: true }))[0]!.mimeIndex).toEqual({
+      version: 1,
+      tag: 'aaaa',
+    });
+    const peer = createSqliteStore({ path: dir, hasher: createScryptHasher({ cost: 1024 }) });
+    await peer.setMimeIndex(meta!.blobId, { version: 1, tag: 'bbbb' });
+    await peer.close();
+    expect((await store.fetchMessages(inbox.id, [[1, 1]], { mimeIndex: true }))[0]!.mimeIndex).toEqual({
+      version: 1,
+      tag: 'bbbb',
+    });
+    // And this connection's own change of the same length.
+    await store.setMimeIndex(meta!.blobId, { version: 1, tag: 'cccc' });
+    expect((await store.fetchMessages(inbox.id, [[1, 1]], { mimeIndex: true }))[0]!.mimeIndex).toEqual({
+      version: 1,
+      tag: 'cccc',
+    });
+    await store.setMimeIndex(meta!.blobId, undefined);
+    expect(
+      (await store.fetchMessages(inbox.id, [[1, 1]], { mimeIndex: true }))[0]!.mimeIndex,
+    ).toBeUndefined();
     await store.close();
   });
 

@@ -48,6 +48,7 @@ import type {
   FlagChange,
   MailboxChange,
   MailboxInfo,
+  MailboxUids,
   Maildrop,
   MailStore,
   MessageMeta,
@@ -91,6 +92,8 @@ import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
+import { listUidsOf, readBlobFiles } from './read-batch.js';
+import { MimeIndexCache } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -206,7 +209,7 @@ function backend(error: unknown): StoreError {
 
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
-/** Parsed MIME indexes kept by `#parseMime` (one per blob). */
+/** Parsed MIME indexes kept by the `MimeIndexCache` (one per blob). */
 const MIME_CACHE_ENTRIES = 20_000;
 
 /** Ranges up to this size are read in one synchronous positioned read instead of a stream. */
@@ -260,7 +263,8 @@ export class SqliteStore implements MailStore {
   readonly #own = new Set<{ key: string; entry: ChangeListener }>();
   readonly #lockPrefix: string;
   readonly #heldLocks = new Set<string>();
-  readonly #mimeCache = new Map<string, { json: string; index: unknown }>();
+  /** Parsed MIME indexes for `fetchMessages` (read-mime.ts), created at first use. */
+  #mimeCache: MimeIndexCache | undefined;
   /** Group commit of appends (`group-commit.ts`). */
   readonly #committer: GroupCommitter<WriteContext>;
   #closed = false;
@@ -1097,47 +1101,41 @@ export class SqliteStore implements MailStore {
     return this._readAsync(() => {
       const row = this.#requireMailbox(mailboxId);
       const out: MessageMeta[] = [];
-      const stmt = options.mimeIndex === true ? this.#s.messagesRangeMime : this.#s.messagesRangeSince;
+      if (options.mimeIndex === true) {
+        const cache = (this.#mimeCache ??= new MimeIndexCache(this.#db, MIME_CACHE_ENTRIES));
+        cache.begin();
+        for (const [from, to] of ranges) {
+          for (const m of cache.rows.all(row.id, from, to, changedSince ?? 0) as (MessageRow & {
+            mime_len: number | null;
+          })[]) {
+            const meta: MessageMeta = {
+              uid: m.uid,
+              modseq: m.modseq,
+              flags: decodeFlags(m.flags),
+              internalDate: m.internal_date,
+              size: m.size,
+              blobId: m.blob,
+            };
+            const index = cache.get(m.blob, m.mime_len);
+            out.push(index === undefined ? meta : { ...meta, mimeIndex: index });
+          }
+        }
+        return out;
+      }
       for (const [from, to] of ranges) {
-        for (const m of stmt.all(row.id, from, to, changedSince ?? 0) as (MessageRow & {
-          mime?: string | null;
-        })[]) {
-          const meta: MessageMeta = {
+        for (const m of this.#s.messagesRangeSince.all(row.id, from, to, changedSince ?? 0) as MessageRow[]) {
+          out.push({
             uid: m.uid,
             modseq: m.modseq,
             flags: decodeFlags(m.flags),
             internalDate: m.internal_date,
             size: m.size,
             blobId: m.blob,
-          };
-          out.push(
-            m.mime === undefined || m.mime === null
-              ? meta
-              : { ...meta, mimeIndex: this.#parseMime(m.blob, m.mime) },
-          );
+          });
         }
       }
       return out;
     });
-  }
-
-  /**
-   * A blob's MIME index parsed from its JSON, through a bounded cache of parsed indexes: a FETCH
-   * ENVELOPE or SEARCH over a large mailbox reads the same indexes again and again. The entry is
-   * used only when its JSON is the row's JSON, so a changed index is never served stale. Callers
-   * get a shared object and must not mutate it.
-   */
-  #parseMime(hash: string, json: string): unknown {
-    const hit = this.#mimeCache.get(hash);
-    if (hit !== undefined && hit.json === json) return hit.index;
-    const index = JSON.parse(json) as unknown;
-    if (hit !== undefined) this.#mimeCache.delete(hash);
-    else if (this.#mimeCache.size >= MIME_CACHE_ENTRIES) {
-      const oldest = this.#mimeCache.keys().next().value;
-      if (oldest !== undefined) this.#mimeCache.delete(oldest);
-    }
-    this.#mimeCache.set(hash, { json, index });
-    return index;
   }
 
   async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
@@ -1193,6 +1191,20 @@ export class SqliteStore implements MailStore {
     return handle.createReadStream({ start, end: end - 1, highWaterMark: 64 * 1024, autoClose: true });
   }
 
+  async listUids(mailboxId: string): Promise<MailboxUids> {
+    return this._readAsync(() => listUidsOf(this.#db, this.#requireMailbox(mailboxId).id));
+  }
+
+  async readBlobs(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (!Array.isArray(blobIds)) throw new InvalidError('readBlobs needs an array of blob ids');
+    await this._readAsync(() => undefined);
+    try {
+      return readBlobFiles(blobIds, (hash) => this.#blobs.path(hash));
+    } catch (error) {
+      throw backend(error);
+    }
+  }
+
   async getMimeIndex(blobId: string): Promise<unknown> {
     return this._readAsync(() => {
       const row = this.#s.blobGet.get(String(blobId)) as { mime: string | null } | undefined;
@@ -1206,6 +1218,7 @@ export class SqliteStore implements MailStore {
     this._write(() => {
       const { changes } = this.#s.blobSetMime.run(json, String(blobId));
       if (changes === 0) throw new NotFoundError(`No blob ${blobId}`);
+      this.#mimeCache?.invalidate(String(blobId));
     });
   }
 

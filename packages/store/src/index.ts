@@ -24,6 +24,7 @@ export type {
   MailboxDeletedChange,
   MailboxDelimiter,
   MailboxInfo,
+  MailboxUids,
   MailboxRenamedChange,
   Maildrop,
   MaildropMessage,

@@ -282,6 +282,17 @@ export interface FetchOptions {
   readonly mimeIndex?: boolean;
 }
 
+/**
+ * Every UID of a mailbox in one snapshot (`MailStore.listUids`): what an IMAP SELECT needs for
+ * its message-number map and its `[UNSEEN n]`, without loading per-message metadata.
+ */
+export interface MailboxUids {
+  /** Every UID, ascending (UIDs are below 2^32, RFC 9051 §2.3.1.1). */
+  readonly uids: Uint32Array;
+  /** The lowest UID without `\Seen`, or 0 when every message has it (or there are none). */
+  readonly firstUnseen: number;
+}
+
 /** Which message to read: by mailbox and UID, or by blob id (from `MessageMeta.blobId`). */
 export type MessageRef = { readonly mailboxId: string; readonly uid: number } | { readonly blobId: string };
 
@@ -465,6 +476,24 @@ export interface MailStore {
   fetchMessages(mailboxId: string, uids: UidSet, options?: FetchOptions): Promise<MessageMeta[]>;
   /** Streams the message bytes of the range; rejects with `ERR_STORE_NOT_FOUND` before any chunk. */
   readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Optional fast read: every UID of the mailbox, ascending, and the first one without `\Seen`,
+   * from one snapshot (no per-message metadata is built). Callers fall back to `fetchMessages`
+   * when an adapter lacks it. Rejects with `ERR_STORE_NOT_FOUND` for an unknown mailbox.
+   *
+   * @example
+   * const { uids, firstUnseen } = await store.listUids(inbox.id);
+   */
+  listUids?(mailboxId: string): Promise<MailboxUids>;
+  /**
+   * Optional fast read: the whole contents of several blobs (ids from `MessageMeta.blobId`) at
+   * once, in the order asked, `undefined` for an id the store does not know (e.g. the message was
+   * expunged meanwhile). Each result is a fresh buffer the caller may keep. Meant for many small
+   * messages (a FETCH BODY[] over a range): the caller bounds the total size it asks for; large
+   * messages go through the streaming `readMessage`. Callers fall back to `readMessage` when an
+   * adapter lacks it.
+   */
+  readBlobs?(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]>;
   /** The cached MIME index of a blob, or `undefined`. */
   getMimeIndex(blobId: string): Promise<unknown>;
   /** Caches a MIME index computed later (e.g. at first FETCH BODYSTRUCTURE). */

@@ -48,6 +48,9 @@ export class WireWriter {
 
   /** `string`: quoted or literal. */
   string(value: string | Uint8Array): this {
+    // Short printable ASCII (most header text): quoted straight from the string, no byte round trip.
+    if (typeof value === 'string' && value.length <= QUOTED_MAX && isPlainQuotable(value))
+      return this.text(`"${value}"`);
     const bytes = typeof value === 'string' ? utf8(value) : value;
     if (canQuote(bytes)) return this.quoted(bytes);
     // Strings are never literal8 (RFC 3516 allows it for message data only, see the callers).
@@ -124,6 +127,15 @@ export class WireWriter {
     const parts = this.take();
     return parts.length === 1 ? parts[0]! : concatBytes(parts);
   }
+}
+
+/** Printable ASCII without `"` or backslash: its quoted form is the text between two `"`. */
+function isPlainQuotable(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 function canQuote(bytes: Uint8Array): boolean {

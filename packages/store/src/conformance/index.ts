@@ -8,7 +8,8 @@
  * It registers `describe`/`it` suites for the twelve properties of the store issue: UIDVALIDITY,
  * UIDs under concurrency, MODSEQ and `changesSince`, atomic append/copy/move/expunge, flags and
  * keywords, byte fidelity and streaming, dedup, quota, the change feed, the mailbox tree, the POP3
- * maildrop and crash safety. Checks that need a restart, a second store instance, several
+ * maildrop and crash safety, plus the optional fast reads (`listUids`, `readBlobs`) where the
+ * adapter implements them. Checks that need a restart, a second store instance, several
  * processes or a crash run only when the adapter supplies the matching hook.
  */
 import { describe } from 'vitest';
@@ -18,6 +19,7 @@ import { changesSuite } from './changes-suite.js';
 import { Harness, type StoreConformanceOptions } from './harness.js';
 import { maildropSuite } from './maildrop-suite.js';
 import { messagesSuite } from './messages-suite.js';
+import { optionalReadsSuite } from './optional-reads-suite.js';
 
 export type {
   ConformanceCapabilities,
@@ -45,5 +47,6 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     changesSuite(h);
     bytesSuite(h);
     maildropSuite(h);
+    optionalReadsSuite(h);
   });
 }

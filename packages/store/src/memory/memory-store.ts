@@ -44,6 +44,7 @@ import type {
   FlagChange,
   MailboxChange,
   MailboxInfo,
+  MailboxUids,
   Maildrop,
   MaildropMessage,
   MailStore,
@@ -861,6 +862,32 @@ class MemoryStore implements MailStore {
     if (blob === undefined) throw new NotFoundError(`No blob ${blobId}`);
     const { start, end } = resolveRange(range, blob.size);
     return sliceChunks(blob.blocks, start, end);
+  }
+
+  async listUids(mailboxId: string): Promise<MailboxUids> {
+    const mailbox = this.mailbox(mailboxId);
+    const uids = new Uint32Array(mailbox.messages.length);
+    let firstUnseen = 0;
+    mailbox.messages.forEach((m, i) => {
+      uids[i] = m.uid;
+      if (firstUnseen === 0 && !hasFlag(m.flags, '\\Seen')) firstUnseen = m.uid;
+    });
+    return { uids, firstUnseen };
+  }
+
+  async readBlobs(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    this.check();
+    return blobIds.map((id) => {
+      const blob = this.blobs.get(id);
+      if (blob === undefined) return undefined;
+      const out = new Uint8Array(blob.size);
+      let at = 0;
+      for (const block of blob.blocks) {
+        out.set(block, at);
+        at += block.length;
+      }
+      return out;
+    });
   }
 
   async getMimeIndex(blobId: string): Promise<unknown> {
