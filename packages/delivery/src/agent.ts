@@ -14,9 +14,16 @@
  * Time is injected (`now()`); the timer loop of `start()` is the only place that sleeps.
  */
 
+import { discoverMtaSts, type MtaStsPolicy, mxMatchesPolicy } from '@mailwire/auth';
 import type { TlsInfo, Transport } from '@mailwire/core';
 import { type DeliveryTargetOptions, type Resolver, resolveDeliveryTargets } from '@mailwire/dns';
-import { connectSmtp } from './client-transport.js';
+import { type ClientTlsInfo, type ConnectSmtpOptions, connectSmtp } from './client-transport.js';
+import {
+  certificateFailureType,
+  createMemoryMtaStsCache,
+  type MtaStsDeliveryOptions,
+  type MtaStsReport,
+} from './mta-sts.js';
 import { type SmtpClientRecipient, SmtpClient, type SmtpReply, type TransactionResult } from '@mailwire/smtp';
 import { buildDsn, type DsnRecipient, headerOf, statusOf } from './dsn.js';
 import type { Queue, QueuedMessage, QueuedRecipient, RecipientUpdate } from './queue.js';
@@ -81,6 +88,14 @@ export interface DeliveryAgentOptions {
    * no hook.
    */
   readonly tls?: 'none' | 'opportunistic' | 'required';
+  /** TLS client settings for the default `connect` (e.g. `ca` for a private trust store). */
+  readonly tlsClient?: ConnectSmtpOptions['tls'];
+  /**
+   * MTA-STS (RFC 8461): look up each recipient domain's policy and apply it — `enforce` delivers
+   * only to matching MX hosts over STARTTLS with a certificate valid for the host (else defers),
+   * `testing` reports failures and delivers. Default off.
+   */
+  readonly mtaSts?: MtaStsDeliveryOptions;
   readonly localDelivery?: LocalDelivery;
   /** Connect timeout, ms. Default 30 s. */
   readonly connectTimeoutMs?: number;
@@ -99,6 +114,13 @@ type Outcome = {
   reply: string;
   remoteMta?: string | undefined;
 };
+
+/** A policy in `enforce` or `testing` mode, for one recipient domain. */
+interface ActivePolicy {
+  readonly domain: string;
+  readonly policy: MtaStsPolicy;
+  readonly id: string;
+}
 
 interface Job {
   readonly message: QueuedMessage;
@@ -288,6 +310,29 @@ export class DeliveryAgent {
           job.outcomes.set(r.address, { kind: targets.permanent ? 'permanent' : 'temporary', reply });
       return;
     }
+    const sts = await this.mtaStsPolicy(domain);
+    let hosts = targets.hosts;
+    if (sts) {
+      // RFC 8461 §4.1, §5.1: MX hosts that match no `mx` pattern are not used under `enforce`.
+      const matching = hosts.filter((host) => mxMatchesPolicy(host.name, sts.policy));
+      for (const host of hosts)
+        if (!matching.includes(host))
+          this.reportMtaSts(sts, {
+            resultType: 'validation-failure',
+            mxHost: host.name,
+            reason: `MX host ${host.name} matches no mx pattern of the policy`,
+          });
+      if (sts.policy.mode === 'enforce') {
+        hosts = matching;
+        if (hosts.length === 0) {
+          const reply = `451 4.7.0 MTA-STS: no MX host of ${domain} matches its policy (enforce)`;
+          this.options.onLog?.(reply);
+          for (const job of jobs)
+            for (const r of job.recipients) job.outcomes.set(r.address, { kind: 'temporary', reply });
+          return;
+        }
+      }
+    }
     const queueOfJobs = [...jobs];
     const workers = Math.max(1, Math.min(this.options.perDestination ?? 2, jobs.length));
     const worker = async () => {
@@ -301,7 +346,7 @@ export class DeliveryAgent {
             }
             connection = undefined;
             await this.slots.acquire();
-            const opened = await this.open(targets.hosts);
+            const opened = await this.open(hosts, sts);
             if ('failure' in opened) {
               this.slots.release();
               // No host answers: this job and the rest of this worker's share wait for the next run.
@@ -363,19 +408,30 @@ export class DeliveryAgent {
   /** MX hosts in order, each host's addresses in turn, until one is ready for mail. */
   private async open(
     hosts: readonly { readonly name: string; readonly addresses: readonly { readonly address: string }[] }[],
+    sts?: ActivePolicy,
   ): Promise<{ client: SmtpClient; host: string } | { failure: string }> {
     const timeout = this.options.connectTimeoutMs ?? 30_000;
+    const tlsClient = this.options.tlsClient;
     const connect =
       this.options.connect ??
       ((address: string, port: number, host: string) =>
-        connectSmtp(address, port, { servername: host, connectTimeoutMs: timeout }));
+        connectSmtp(address, port, {
+          servername: host,
+          connectTimeoutMs: timeout,
+          ...(tlsClient ? { tls: tlsClient } : {}),
+        }));
     const startTls = this.options.startTls;
-    const policy =
+    const enforce = sts?.policy.mode === 'enforce';
+    // RFC 8461 §5.1: under `enforce`, STARTTLS is required and a failed handshake is not retried in clear.
+    // Under `testing`, STARTTLS is at least tried, so that its failures can be reported.
+    const configured =
       this.options.tls ?? (this.options.connect === undefined || startTls ? 'opportunistic' : 'none');
+    const policy = enforce ? 'required' : sts && configured === 'none' ? 'opportunistic' : configured;
     let failure = '451 4.4.1 No answer from any mail exchanger';
     for (const host of hosts) {
       const port = this.options.portFor?.(host.name) ?? 25;
       for (const { address } of host.addresses) {
+        let tlsReported = false;
         for (const tls of policy === 'opportunistic' ? (['opportunistic', 'none'] as const) : [policy]) {
           let transport: Transport;
           try {
@@ -385,18 +441,64 @@ export class DeliveryAgent {
             this.options.onLog?.(failure);
             break;
           }
+          let tlsInfo: ClientTlsInfo | undefined;
           const client = new SmtpClient(transport, {
             hostname: this.options.hostname,
             tls,
-            ...(startTls ? { startTls: (t: Transport) => startTls(t, host.name) } : {}),
+            startTls: async (t: Transport) => {
+              tlsInfo = await (startTls ? startTls(t, host.name) : t.startTls());
+              return tlsInfo;
+            },
           });
           const hello = await client.connect();
-          if (hello.ok) return { client, host: host.name };
+          if (hello.ok) {
+            if (!sts) return { client, host: host.name };
+            // RFC 8461 §4.2: the certificate must validate (chain and MX host name).
+            const problem: Pick<MtaStsReport, 'resultType' | 'reason'> | undefined =
+              tlsInfo === undefined
+                ? { resultType: 'starttls-not-supported', reason: `${host.name} did not offer STARTTLS` }
+                : tlsInfo.authorized === true
+                  ? undefined
+                  : {
+                      resultType: certificateFailureType(tlsInfo.authorizationError),
+                      reason: `certificate of ${host.name} not valid: ${tlsInfo.authorizationError ?? 'not authorized'}`,
+                    };
+            if (problem === undefined || tlsReported) return { client, host: host.name };
+            this.reportMtaSts(sts, { ...problem, mxHost: host.name, address });
+            if (!enforce) return { client, host: host.name };
+            failure = `451 4.7.0 MTA-STS policy of ${sts.domain}: ${problem.reason}`;
+            this.options.onLog?.(`${failure} [${address}]`);
+            await client.quit().catch(() => undefined);
+            break;
+          }
           transport.destroy();
           if (client.tlsFailure !== undefined) {
             failure = `451 4.7.0 TLS with ${host.name} [${address}] failed`;
             this.options.onLog?.(`${failure}: ${String(client.tlsFailure)}`);
+            tlsReported = sts !== undefined;
+            if (sts)
+              this.reportMtaSts(sts, {
+                resultType: 'validation-failure',
+                mxHost: host.name,
+                address,
+                reason: `TLS handshake with ${host.name} failed: ${String(client.tlsFailure)}`,
+              });
+            if (enforce) failure = `451 4.7.0 MTA-STS policy of ${sts?.domain}: TLS with ${host.name} failed`;
             continue; // opportunistic: once more in clear
+          }
+          if (sts && client.session.failure?.stage === 'starttls') {
+            const reason = `${host.name} did not offer STARTTLS`;
+            this.reportMtaSts(sts, {
+              resultType: 'starttls-not-supported',
+              mxHost: host.name,
+              address,
+              reason,
+            });
+            if (enforce) {
+              failure = `451 4.7.0 MTA-STS policy of ${sts.domain} requires TLS: ${reason}`;
+              this.options.onLog?.(`${failure} [${address}]`);
+              break;
+            }
           }
           failure = replyText(hello.result.reply);
           // A server that refuses us (greeting, EHLO, TLS) is a temporary problem for the message.
@@ -407,6 +509,62 @@ export class DeliveryAgent {
       }
     }
     return { failure };
+  }
+
+  private stsCache = createMemoryMtaStsCache();
+
+  /** The MTA-STS policy to apply to `domain` (`enforce` or `testing`), if any (RFC 8461 §3, §5). */
+  private async mtaStsPolicy(domain: string): Promise<ActivePolicy | undefined> {
+    const sts = this.options.mtaSts;
+    if (!sts) return undefined;
+    let found: Awaited<ReturnType<typeof discoverMtaSts>>;
+    try {
+      found = await discoverMtaSts(domain, {
+        resolver: this.options.resolver,
+        fetch: sts.fetch,
+        cache: sts.cache ?? this.stsCache,
+        now: new Date(this.now()),
+      });
+    } catch (error) {
+      this.options.onLog?.(`MTA-STS discovery for ${domain} failed: ${String(error)}`);
+      return undefined;
+    }
+    if (found.status === 'temperror') {
+      // RFC 8461 §3.3: a record without a usable policy (and none cached) is as no policy at all.
+      if (!found.reason.startsWith('DNS ')) {
+        const report: MtaStsReport = {
+          domain,
+          resultType: found.reason.startsWith('fetch failed')
+            ? 'sts-policy-fetch-error'
+            : 'sts-policy-invalid',
+          reason: found.reason,
+          enforced: false,
+        };
+        this.options.onLog?.(`MTA-STS ${domain}: ${report.resultType}: ${report.reason}`);
+        sts.onReport?.(report);
+      }
+      return undefined;
+    }
+    if (found.status !== 'policy' || found.policy.mode === 'none') return undefined;
+    return { domain, policy: found.policy, id: found.id };
+  }
+
+  private reportMtaSts(
+    sts: ActivePolicy,
+    failure: Pick<MtaStsReport, 'resultType' | 'reason' | 'mxHost' | 'address'>,
+  ): void {
+    const report: MtaStsReport = {
+      domain: sts.domain,
+      mode: sts.policy.mode,
+      policyId: sts.id,
+      policy: sts.policy,
+      ...failure,
+      enforced: sts.policy.mode === 'enforce',
+    };
+    this.options.onLog?.(
+      `MTA-STS ${sts.domain} (${sts.policy.mode}): ${report.resultType}: ${report.reason}`,
+    );
+    this.options.mtaSts?.onReport?.(report);
   }
 
   /** Records the attempt, bounces what failed or expired, warns about delays. */

@@ -18,6 +18,12 @@ import {
   type Transport,
 } from '@mailwire/core';
 
+/** `TlsInfo` plus why the server's certificate did not validate (Node's code), when it did not. */
+export interface ClientTlsInfo extends TlsInfo {
+  /** E.g. `DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`. */
+  readonly authorizationError?: string | undefined;
+}
+
 export interface ConnectSmtpOptions {
   /** The MX host name, for SNI and certificate checks. */
   readonly servername?: string;
@@ -233,11 +239,15 @@ export class ClientTransport implements Transport {
         secure.off('error', fail);
         this.socket = secure;
         this.attach(secure);
-        const info: TlsInfo = {
+        // `authorized` covers the chain and the host name (`checkServerIdentity` for servername).
+        const info: ClientTlsInfo = {
           protocol: secure.getProtocol() ?? undefined,
           cipher: secure.getCipher()?.name,
           servername: this.options.servername,
           authorized: secure.authorized,
+          ...(secure.authorizationError === undefined || secure.authorizationError === null
+            ? {}
+            : { authorizationError: String(secure.authorizationError) }),
         };
         this.currentInfo = { ...this.currentInfo, secure: true, tls: info };
         resolve(info);

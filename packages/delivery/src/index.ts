@@ -15,3 +15,6 @@ export { buildDsn, headerOf, statusOf } from './dsn.js';
 export type { DsnInput, DsnRecipient } from './dsn.js';
 export { ClientTransport, connectSmtp } from './client-transport.js';
 export type { ConnectSmtpOptions } from './client-transport.js';
+export type { ClientTlsInfo } from './client-transport.js';
+export { certificateFailureType, createMemoryMtaStsCache, createMtaStsFetch } from './mta-sts.js';
+export type { MtaStsDeliveryOptions, MtaStsFailureType, MtaStsReport } from './mta-sts.js';
