@@ -69,6 +69,11 @@ export interface Config {
   };
   /** SPF/DKIM/DMARC verdicts on inbound mail (Authentication-Results); DMARC p=reject refused. */
   readonly inboundAuth: boolean;
+  /**
+   * Apply recipient domains' MTA-STS policies to outbound mail (RFC 8461): `enforce` delivers
+   * only to policy MX hosts over validated TLS, `testing` logs failures.
+   */
+  readonly mtaSts: boolean;
 }
 
 export const defaults: Config = {
@@ -104,6 +109,7 @@ export const defaults: Config = {
   retry: { initialMs: 30 * 60_000, maxMs: 4 * 3600_000, lifetimeMs: 5 * 24 * 3600_000 },
   queueIntervalMs: 30_000,
   inboundAuth: true,
+  mtaSts: false,
 };
 
 /** Environment variable → setting path, with its parser. */
@@ -154,6 +160,7 @@ export const environment: Record<string, { path: string; parse: (value: string) 
     parse: (v) => oneOf(v, ['rsa-sha256', 'ed25519-sha256']),
   },
   MAILWIRE_INBOUND_AUTH: { path: 'inboundAuth', parse: bool },
+  MAILWIRE_MTA_STS: { path: 'mtaSts', parse: bool },
 };
 
 /** `domain=host:port,domain2=host` (port 25 when omitted; IPv6 in brackets). */

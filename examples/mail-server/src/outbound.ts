@@ -3,11 +3,21 @@
  * static routes. A route (`MAILWIRE_ROUTES=remote.test=127.0.0.1:2526`) sends a domain's mail to a
  * fixed host and port instead of its MX, as Postfix's transport maps do; tests use it to deliver
  * to a second instance on loopback.
+ *
+ * With `mtaSts` on, each recipient domain's MTA-STS policy (RFC 8461) is fetched over HTTPS with
+ * Node's `fetch` (certificate checked, no redirects) and applied; routed domains have none.
  */
 import { join } from 'node:path';
 import { CachingResolver, createFakeResolver, type Resolver } from '@mailwire/dns';
 import { createStubResolver } from '@mailwire/dns/node';
-import { createSqliteQueue, DeliveryAgent, type LocalDelivery, type Queue } from '@mailwire/delivery';
+import type { MtaStsFetchResponse } from '@mailwire/auth';
+import {
+  createMtaStsFetch,
+  createSqliteQueue,
+  DeliveryAgent,
+  type LocalDelivery,
+  type Queue,
+} from '@mailwire/delivery';
 import type { Config } from './config.js';
 
 const ROUTE_SUFFIX = '.route.mailwire.invalid';
@@ -31,11 +41,16 @@ function routingResolver(
     const n = name.toLowerCase().replace(/\.$/, '');
     return n in zone;
   };
+  // A routed domain's mail never goes to its MX, so its MTA-STS policy does not apply.
+  const routedPolicy = (name: string) => {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    return n.startsWith('_mta-sts.') && routed(n.slice('_mta-sts.'.length));
+  };
   const resolver: Resolver = {
     mx: (name) => (routed(name) ? fake.mx(name) : real.mx(name)),
     a: (name) => (routed(name) ? fake.a(name) : real.a(name)),
     aaaa: (name) => (routed(name) ? fake.aaaa(name) : real.aaaa(name)),
-    txt: (name) => real.txt(name),
+    txt: (name) => (routedPolicy(name) ? fake.txt(name) : real.txt(name)),
     tlsa: (name) => real.tlsa(name),
   };
   return { resolver, portFor: (host) => ports.get(host.toLowerCase().replace(/\.$/, '')) ?? 25 };
@@ -61,6 +76,8 @@ export function startOutbound(
   system: Resolver,
   local: LocalDelivery,
   events: { delivered(): void; deferred(): void; bounced(): void; log(line: string): void },
+  /** The MTA-STS policy fetch; default Node's `fetch` over HTTPS (tests inject their own). */
+  mtaStsFetch: (url: string) => Promise<MtaStsFetchResponse> = createMtaStsFetch(),
 ): Outbound {
   const queue = openQueue(config);
   const { resolver, portFor } = routingResolver(config, system);
@@ -71,6 +88,8 @@ export function startOutbound(
     portFor,
     localDelivery: local,
     retry: config.retry,
+    // RFC 8461: failures are logged by the agent ("MTA-STS <domain> (<mode>): <TLS-RPT result type>: …").
+    ...(config.mtaSts ? { mtaSts: { fetch: mtaStsFetch } } : {}),
     onDelivered: () => events.delivered(),
     onDeferred: () => events.deferred(),
     onBounced: () => events.bounced(),
