@@ -7,7 +7,7 @@
  * inside a transaction, may this address be UTF-8) is the session's business.
  */
 
-import { decodeUtf8, isAscii, latin1, utf8 } from '@mailwire/core';
+import { decodeUtf8, utf8 } from '@mailwire/core';
 import {
   formatMailbox,
   hasInvisible,
@@ -87,7 +87,8 @@ const syntax = (verb: string, text: string) => fail(verb, 'ERR_SMTP_SYNTAX', rep
 
 /** Parses one command line (bytes without the CRLF). Never throws. */
 export function parseCommand(line: Uint8Array): CommandParseResult {
-  const text = isAscii(line) ? latin1(line) : decodeUtf8(line);
+  // ASCII is UTF-8: one native decode for both (the strict decoder refuses invalid UTF-8).
+  const text = decodeUtf8(line);
   if (text === undefined)
     return fail(undefined, 'ERR_SMTP_BAD_ENCODING', reply(500, '5.5.2', 'Invalid UTF-8'));
   return parseCommandText(text);
@@ -158,7 +159,9 @@ export function parseCommandText(text: string): CommandParseResult {
 }
 
 /** Splits `<path> params…` after the colon; tolerates blanks after the colon (common in the wild). */
-function splitPathAndParams(arg: string): { path: string; params: string[] } | undefined {
+const NO_PARAMS: readonly string[] = [];
+
+function splitPathAndParams(arg: string): { path: string; params: readonly string[] } | undefined {
   const rest = arg.replace(/^ +/, '');
   if (!rest.startsWith('<')) return undefined;
   // A quoted local part may contain ">" or spaces; find the closing bracket outside quotes.
@@ -177,10 +180,12 @@ function splitPathAndParams(arg: string): { path: string; params: string[] } | u
     }
   }
   if (end < 0) return undefined;
+  const path = end + 1 === rest.length ? rest : rest.slice(0, end + 1);
+  if (end + 1 === rest.length) return { path, params: NO_PARAMS };
   const tail = rest.slice(end + 1);
-  if (tail !== '' && !tail.startsWith(' ')) return undefined;
+  if (!tail.startsWith(' ')) return undefined;
   const params = tail.split(' ').filter((p) => p !== '');
-  return { path: rest.slice(0, end + 1), params };
+  return { path, params };
 }
 
 interface RawParam {
@@ -189,7 +194,8 @@ interface RawParam {
 }
 
 /** esmtp-param = esmtp-keyword ["=" esmtp-value] (RFC 5321 §4.1.2) */
-function splitParams(params: string[]): RawParam[] | undefined {
+function splitParams(params: readonly string[]): RawParam[] | undefined {
+  if (params.length === 0) return [];
   const out: RawParam[] = [];
   const seen = new Set<string>();
   for (const p of params) {

@@ -75,112 +75,141 @@ export class DataDecoder {
   push(chunk: Uint8Array): DataPushResult {
     const chunks: Uint8Array[] = [];
     if (this.finished) return { chunks, done: true, consumed: 0 };
-    const emit = (bytes: Uint8Array) => {
-      if (bytes.length === 0) return;
-      chunks.push(bytes);
-      this.size += bytes.length;
-    };
+    const n = chunk.length;
+    const max = this.maxLineLength;
+    const normalize = this.normalize;
+    let size = this.size;
     let start = 0;
     let state = this.state;
     let lineLength = this.lineLength;
-    const n = chunk.length;
     let i = 0;
+    // Four octets at a time over the aligned middle of the chunk (see `skipWords`).
+    const w0 = n < 64 ? 0 : ((chunk.byteOffset + 3) & ~3) - chunk.byteOffset;
+    const words = n < 64 ? undefined : new Int32Array(chunk.buffer, chunk.byteOffset + w0, (n - w0) >> 2);
     while (i < n) {
+      if (state === MID) {
+        // The hot loop: ordinary octets up to the next CR or LF, one comparison for most of them.
+        let j = i;
+        let c = 0;
+        if (words !== undefined) {
+          while (j < n && ((j - w0) & 3) !== 0) {
+            c = chunk[j]!;
+            if (c <= CR) break;
+            j++;
+          }
+          if (j < n && ((j - w0) & 3) === 0) j = w0 + 4 * skipWords(words, (j - w0) >> 2);
+        }
+        while (j < n) {
+          c = chunk[j]!;
+          if (c <= CR && (c === CR || c === LF)) break;
+          j++;
+        }
+        lineLength += j - i;
+        if (j === n) {
+          i = n;
+          break;
+        }
+        i = j + 1;
+        if (c === CR) {
+          state = AFTER_CR;
+          continue;
+        }
+        // A bare LF: counted, and it never starts a line, so "<LF>.<CRLF>" cannot end the data.
+        this.bareLf++;
+        if (normalize) {
+          size += emit(chunks, chunk.subarray(start, j));
+          size += emit(chunks, CR_BYTES);
+          start = j;
+        }
+        if (lineLength > max) this.longLines++;
+        lineLength = 0;
+        continue;
+      }
       const b = chunk[i]!;
-      switch (state) {
-        case LINE_START:
+      if (state === AFTER_CR) {
+        if (b === LF) {
+          if (lineLength > max) this.longLines++;
           lineLength = 0;
-          if (b === DOT) {
-            // The leading dot is either stuffing (dropped) or the terminator: never data.
-            emit(chunk.subarray(start, i));
-            start = i + 1;
-            // RFC 5321 §4.5.3.1.6: the dot duplicated for transparency does not count.
-            lineLength = 0;
-            state = AFTER_DOT;
-            i++;
-            continue;
-          }
-          state = MID;
-          continue;
-        case AFTER_DOT:
-          if (b === CR) {
-            start = i + 1;
-            state = AFTER_DOT_CR;
-            i++;
-            continue;
-          }
-          state = MID;
-          continue;
-        case AFTER_DOT_CR:
-          if (b === LF) {
-            this.state = LINE_START;
-            this.finished = true;
-            return { chunks, done: true, consumed: i + 1 };
-          }
-          // "." CR not followed by LF: the CR is content, and bare.
-          this.bareCr++;
-          emit(this.normalize ? CRLF_BYTES : CR_BYTES);
-          start = i;
-          lineLength = 0;
-          state = MID;
-          continue;
-        case MID: {
-          // Fast path: skip ordinary octets up to the next CR or LF in a tight loop.
-          if (b !== CR && b !== LF) {
-            let j = i + 1;
-            while (j < n) {
-              const c = chunk[j]!;
-              if (c === CR || c === LF) break;
-              j++;
-            }
-            lineLength += j - i;
-            i = j;
-            continue;
-          }
-          if (b === CR) state = AFTER_CR;
-          else if (b === LF) {
-            this.bareLf++;
-            if (this.normalize) {
-              emit(chunk.subarray(start, i));
-              emit(CR_BYTES);
-              start = i;
-            }
-            // A bare LF never starts a line: "<LF>.<CRLF>" must not end the data.
-            this.countLine(lineLength);
-            lineLength = 0;
-          } else lineLength++;
+          state = LINE_START;
           i++;
           continue;
         }
-        default:
-          // AFTER_CR
-          if (b === LF) {
-            this.countLine(lineLength);
-            state = LINE_START;
-            i++;
-            continue;
-          }
-          this.bareCr++;
-          if (this.normalize) {
-            emit(chunk.subarray(start, i));
-            emit(LF_BYTES);
-            start = i;
-          }
-          this.countLine(lineLength);
-          lineLength = 0;
-          state = MID;
-          continue;
+        this.bareCr++;
+        if (normalize) {
+          size += emit(chunks, chunk.subarray(start, i));
+          size += emit(chunks, LF_BYTES);
+          start = i;
+        }
+        if (lineLength > max) this.longLines++;
+        lineLength = 0;
+        state = MID;
+        continue;
       }
+      if (state === LINE_START) {
+        // RFC 5321 §4.5.3.1.6: the dot duplicated for transparency does not count.
+        lineLength = 0;
+        if (b === DOT) {
+          // The leading dot is either stuffing (dropped) or the terminator: never data.
+          size += emit(chunks, chunk.subarray(start, i));
+          start = i + 1;
+          state = AFTER_DOT;
+          i++;
+          continue;
+        }
+        state = MID;
+        continue;
+      }
+      if (state === AFTER_DOT) {
+        if (b === CR) {
+          start = i + 1;
+          state = AFTER_DOT_CR;
+          i++;
+          continue;
+        }
+        state = MID;
+        continue;
+      }
+      // AFTER_DOT_CR
+      if (b === LF) {
+        this.size = size;
+        this.state = LINE_START;
+        this.lineLength = 0;
+        this.finished = true;
+        return { chunks, done: true, consumed: i + 1 };
+      }
+      // "." CR not followed by LF: the CR is content, and bare.
+      this.bareCr++;
+      size += emit(chunks, normalize ? CRLF_BYTES : CR_BYTES);
+      start = i;
+      lineLength = 0;
+      state = MID;
     }
-    if (state !== AFTER_DOT_CR && state !== AFTER_DOT) emit(chunk.subarray(start, n));
+    if (state !== AFTER_DOT_CR && state !== AFTER_DOT) size += emit(chunks, chunk.subarray(start, n));
+    this.size = size;
     this.state = state;
     this.lineLength = lineLength;
     return { chunks, done: false, consumed: n };
   }
+}
 
-  private countLine(length: number): void {
-    if (length > this.maxLineLength) this.longLines++;
+/**
+ * The index of the first word from `k` holding an octet below 0x0E (CR, LF, or another control
+ * octet), or `words.length`: `(v - 0x0E0E0E0E) & ~v & 0x80808080` is non-zero exactly when some
+ * octet of `v` is below 0x0E (the classic "has less than" bit trick).
+ */
+function skipWords(words: Int32Array, k: number): number {
+  const end = words.length;
+  while (k < end) {
+    const v = words[k]!;
+    if (((v - 0x0e0e0e0e) & ~v & 0x80808080) !== 0) return k;
+    k++;
   }
+  return end;
+}
+
+function emit(chunks: Uint8Array[], bytes: Uint8Array): number {
+  if (bytes.length > 0) chunks.push(bytes);
+  return bytes.length;
 }
 
 /**

@@ -58,9 +58,8 @@ function simplePath(text: string): SmtpMailbox | undefined {
   const localPart = match[1]!;
   const domain = match[2]!;
   if (localPart.length > 64 || domain.length > 255 || text.length - 2 > 256) return undefined;
-  const labels = domain.split('.');
-  if (!/[A-Za-z]/.test(labels[labels.length - 1]!) || labels.some((l) => l.slice(2, 4) === '--'))
-    return undefined;
+  if (!/[A-Za-z]/.test(domain.slice(domain.lastIndexOf('.') + 1))) return undefined;
+  if (domain.includes('--') && domain.split('.').some((l) => l.slice(2, 4) === '--')) return undefined;
   return { localPart, domain, domainType: 'name', utf8: false };
 }
 

@@ -19,6 +19,7 @@ import {
   type ScramStoredKeys,
   type TlsInfo,
   type Transport,
+  UsageError,
 } from '@mailwire/core';
 import type { MailParams, RcptParams } from './command.js';
 import type { SmtpMailbox } from './path.js';
@@ -106,6 +107,12 @@ const LOCAL_ERROR: SmtpHookReply = {
   text: 'Temporary local problem, try again later',
 };
 const NO_HANDLER: SmtpHookReply = { code: 451, enhanced: '4.3.0', text: 'Message handling not configured' };
+/** A hook threw (or its promise rejected). */
+const FAILED: unique symbol = Symbol('failed');
+
+function isPromiseLike<T>(value: Awaitable<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 /**
  * Runs one SMTP/LMTP session over `transport` until it ends.
@@ -151,13 +158,32 @@ export async function serve(
     );
   }
 
-  const call = async <T>(fn: () => Awaitable<T>): Promise<{ ok: true; value: T } | { ok: false }> => {
-    try {
-      return { ok: true, value: await fn() };
-    } catch (error) {
-      hooks.onHookError?.(error, ctx);
-      return { ok: false };
+  const hookFailed = (error: unknown): typeof FAILED => {
+    hooks.onHookError?.(error, ctx);
+    return FAILED;
+  };
+  /**
+   * Runs a hook and hands its value (or `FAILED`) to `done`. Synchronous when the hook is absent
+   * or returns a plain value: no promise, no microtask on the hot path.
+   */
+  const invoke = <T>(
+    fn: (() => Awaitable<T>) | undefined,
+    done: (value: T | undefined | typeof FAILED) => void,
+  ): Promise<void> | undefined => {
+    if (fn === undefined) {
+      done(undefined);
+      return undefined;
     }
+    let value: Awaitable<T>;
+    try {
+      value = fn();
+    } catch (error) {
+      done(hookFailed(error));
+      return undefined;
+    }
+    if (isPromiseLike(value)) return Promise.resolve(value).then(done, (error) => done(hookFailed(error)));
+    done(value);
+    return undefined;
   };
   const settle = (
     decision: { accept(): void; reject(code: number, enhanced: string, text: string): void },
@@ -166,15 +192,21 @@ export async function serve(
     if (r === undefined) decision.accept();
     else decision.reject(r.code, r.enhanced, r.text);
   };
-  const flush = async () => {
-    for (let bytes = session.output(); bytes; bytes = session.output()) {
-      try {
-        await transport.write(bytes);
-      } catch {
-        session.close();
-        return;
-      }
+  const writeFailed = () => {
+    session.close();
+  };
+  /** Writes what the session queued; `undefined` when there was nothing to write. */
+  const flush = (): Promise<void> | undefined => {
+    const bytes = session.output();
+    if (bytes === undefined) return undefined;
+    let written: Promise<void>;
+    try {
+      written = transport.write(bytes);
+    } catch {
+      writeFailed();
+      return undefined;
     }
+    return written.then(flush, writeFailed);
   };
   const abortMessage = async (error: Error) => {
     message?.fail(error);
@@ -183,152 +215,193 @@ export async function serve(
     handler = undefined;
   };
 
-  const handle = async (event: SmtpServerEvent): Promise<void> => {
+  const handle = (event: SmtpServerEvent): Promise<void> | undefined => {
     switch (event.type) {
-      case 'connect': {
-        const r = await call(() => hooks.onConnect?.(transport.info, ctx));
-        if (pendingRead) {
-          await Promise.resolve();
-          if (early !== undefined) {
-            pendingRead = undefined;
-            if (early.type === 'data') session.receive(early.bytes);
-            else if (early.type === 'end') session.close();
-          }
-        }
-        if (!r.ok) event.decision.reject(421, '4.3.0', 'Temporary local problem');
-        else if (r.value) event.decision.reject(r.value.code, r.value.enhanced, r.value.text);
-        else event.decision.accept();
-        return;
-      }
+      case 'connect':
+        return connect(event.decision);
       case 'helo': {
-        const r = await call(() => hooks.onHelo?.(event.domain, ctx));
-        settle(event.decision, r.ok ? r.value : LOCAL_ERROR);
-        return;
+        const hook = hooks.onHelo;
+        return invoke(hook && (() => hook(event.domain, ctx)), (r) =>
+          settle(event.decision, r === FAILED ? LOCAL_ERROR : r),
+        );
       }
-      case 'starttls': {
-        await flush();
-        try {
-          const info = await transport.startTls();
-          session.tlsStarted(info);
-        } catch {
-          // The client now speaks TLS; there is no going back to plaintext.
-          session.close();
-          reason = 'tlsFailed';
-          return;
-        }
-        await call(() => hooks.onStartTls?.(session.tlsInfo ?? {}, ctx));
-        return;
-      }
+      case 'starttls':
+        return startTls();
       case 'auth': {
-        if (!hooks.onAuth) {
+        const onAuth = hooks.onAuth;
+        if (!onAuth) {
           event.decision.reject();
-          return;
+          return undefined;
         }
-        const r = await call(() => hooks.onAuth!(event.credentials, ctx));
-        if (!r.ok) event.decision.reject(454, '4.7.0', 'Temporary authentication failure');
-        else if (r.value === true) event.decision.accept();
-        else if (r.value === false) event.decision.reject();
-        else if ('scramKeys' in r.value) event.decision.accept({ scramKeys: r.value.scramKeys });
-        else event.decision.reject(r.value.code, r.value.enhanced, r.value.text);
-        return;
+        return invoke(
+          () => onAuth(event.credentials, ctx),
+          (r) => {
+            if (r === FAILED || r === undefined)
+              event.decision.reject(454, '4.7.0', 'Temporary authentication failure');
+            else if (r === true) event.decision.accept();
+            else if (r === false) event.decision.reject();
+            else if ('scramKeys' in r) event.decision.accept({ scramKeys: r.scramKeys });
+            else event.decision.reject(r.code, r.enhanced, r.text);
+          },
+        );
       }
       case 'mailFrom': {
-        const r = await call(() => hooks.onMailFrom?.(event.from, event.params, ctx));
-        const value = r.ok ? r.value : LOCAL_ERROR;
-        settle(event.decision, value);
-        if (value === undefined) envelope = { from: event.from, mailParams: event.params, recipients: [] };
-        return;
+        const hook = hooks.onMailFrom;
+        return invoke(hook && (() => hook(event.from, event.params, ctx)), (r) => {
+          const value = r === FAILED ? LOCAL_ERROR : r;
+          settle(event.decision, value);
+          if (value === undefined) envelope = { from: event.from, mailParams: event.params, recipients: [] };
+        });
       }
       case 'rcptTo': {
-        const r = await call(() => hooks.onRcptTo?.(event.to, event.params, ctx));
-        const value = r.ok ? r.value : LOCAL_ERROR;
-        settle(event.decision, value);
-        if (value === undefined) envelope?.recipients.push({ to: event.to, params: event.params });
-        return;
+        const hook = hooks.onRcptTo;
+        return invoke(hook && (() => hook(event.to, event.params, ctx)), (r) => {
+          const value = r === FAILED ? LOCAL_ERROR : r;
+          settle(event.decision, value);
+          if (value === undefined) envelope?.recipients.push({ to: event.to, params: event.params });
+        });
       }
       case 'transactionReset':
         envelope = undefined;
-        await abortMessage(new MailwireError('ERR_SMTP_TRANSACTION_RESET', 'transaction reset'));
-        return;
-      case 'dataStart': {
-        const env = envelope ?? { from: null, mailParams: {}, recipients: [] };
-        const queue = new MessageQueue(highWaterMark);
-        message = queue;
-        const onData = hooks.onData;
-        if (!onData) {
-          queue.abandon();
-          handler = Promise.resolve(NO_HANDLER);
-          return;
-        }
-        const full: SmtpEnvelope = {
-          ...env,
-          helo: session.clientHostname,
-          user: session.authenticatedUser,
-          secure: session.isSecure,
-          tls: session.tlsInfo,
-          remoteAddress: transport.info.remoteAddress,
-        };
-        handler = Promise.resolve()
-          .then(() => onData(queue, full, ctx))
-          .finally(() => queue.abandon());
-        handler.catch(() => undefined);
-        return;
-      }
+        if (message === undefined && handler === undefined) return undefined;
+        return abortMessage(new MailwireError('ERR_SMTP_TRANSACTION_RESET', 'transaction reset'));
+      case 'dataStart':
+        dataStart();
+        return undefined;
       case 'data':
-        await message?.push(event.chunk);
-        return;
-      case 'dataEnd': {
-        const queue = message;
-        const pendingHandler = handler;
-        message = undefined;
-        handler = undefined;
-        queue?.end();
-        let result: HookResult | undefined | readonly RecipientOutcome[];
-        try {
-          result = pendingHandler ? await pendingHandler : NO_HANDLER;
-        } catch (error) {
-          hooks.onHookError?.(error, ctx);
-          result = LOCAL_ERROR;
-        }
-        envelope = undefined;
-        if (Array.isArray(result)) {
-          if (sessionOptions.lmtp && result.length === event.recipients.length)
-            event.decision.perRecipient(result);
-          else {
-            hooks.onHookError?.(
-              new MailwireError('ERR_SMTP_HOOK_RESULT', 'onData returned outcomes that do not fit'),
-              ctx,
-            );
-            event.decision.reject(LOCAL_ERROR.code, LOCAL_ERROR.enhanced, LOCAL_ERROR.text);
-          }
-        } else settle(event.decision, result as HookResult);
-        return;
-      }
+        return message?.push(event.chunk);
+      case 'dataEnd':
+        return dataEnd(event);
       case 'dataRejected':
         envelope = undefined;
-        await abortMessage(new MailwireError(event.code, event.reply.lines.join(' ')));
-        return;
+        return abortMessage(new MailwireError(event.code, event.reply.lines.join(' ')));
       case 'delay':
-        if (sleep) await sleep(event.ms);
-        return;
+        return sleep?.(event.ms);
       case 'protocolError':
         hooks.onProtocolError?.(event, ctx);
-        return;
+        return undefined;
       case 'closed':
         reason ??= event.reason;
-        return;
+        return undefined;
       default:
-        return;
+        return undefined;
     }
+  };
+
+  const connect = async (decision: Extract<SmtpServerEvent, { type: 'connect' }>['decision']) => {
+    let r: HookResult | undefined | typeof FAILED;
+    try {
+      r = await hooks.onConnect?.(transport.info, ctx);
+    } catch (error) {
+      r = hookFailed(error);
+    }
+    if (pendingRead) {
+      await Promise.resolve();
+      if (early !== undefined) {
+        pendingRead = undefined;
+        if (early.type === 'data') session.receive(early.bytes);
+        else if (early.type === 'end') session.close();
+      }
+    }
+    if (r === FAILED) decision.reject(421, '4.3.0', 'Temporary local problem');
+    else if (r) decision.reject(r.code, r.enhanced, r.text);
+    else decision.accept();
+  };
+
+  const startTls = async () => {
+    await flush();
+    try {
+      const info = await transport.startTls();
+      session.tlsStarted(info);
+    } catch {
+      // The client now speaks TLS; there is no going back to plaintext.
+      session.close();
+      reason = 'tlsFailed';
+      return;
+    }
+    try {
+      await hooks.onStartTls?.(session.tlsInfo ?? {}, ctx);
+    } catch (error) {
+      hookFailed(error);
+    }
+  };
+
+  const dataStart = () => {
+    const env = envelope ?? { from: null, mailParams: {}, recipients: [] };
+    const queue = new MessageQueue(highWaterMark);
+    message = queue;
+    const onData = hooks.onData;
+    if (!onData) {
+      queue.abandon();
+      handler = Promise.resolve(NO_HANDLER);
+      return;
+    }
+    const full: SmtpEnvelope = {
+      from: env.from,
+      mailParams: env.mailParams,
+      recipients: env.recipients,
+      helo: session.clientHostname,
+      user: session.authenticatedUser,
+      secure: session.isSecure,
+      tls: session.tlsInfo,
+      remoteAddress: transport.info.remoteAddress,
+    };
+    // The consumer starts at once; its result is awaited at the end of the data.
+    let started: Promise<HookResult | undefined | readonly RecipientOutcome[]>;
+    try {
+      started = Promise.resolve(onData(queue, full, ctx));
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    handler = started.then(
+      (value) => {
+        queue.abandon();
+        return value;
+      },
+      (error: unknown) => {
+        queue.abandon();
+        throw error;
+      },
+    );
+    handler.catch(() => undefined);
+  };
+
+  const dataEnd = async (event: Extract<SmtpServerEvent, { type: 'dataEnd' }>) => {
+    const queue = message;
+    const pendingHandler = handler;
+    message = undefined;
+    handler = undefined;
+    queue?.end();
+    let result: HookResult | undefined | readonly RecipientOutcome[];
+    try {
+      result = pendingHandler ? await pendingHandler : NO_HANDLER;
+    } catch (error) {
+      hooks.onHookError?.(error, ctx);
+      result = LOCAL_ERROR;
+    }
+    envelope = undefined;
+    if (Array.isArray(result)) {
+      if (sessionOptions.lmtp && result.length === event.recipients.length)
+        event.decision.perRecipient(result);
+      else {
+        hooks.onHookError?.(
+          new MailwireError('ERR_SMTP_HOOK_RESULT', 'onData returned outcomes that do not fit'),
+          ctx,
+        );
+        event.decision.reject(LOCAL_ERROR.code, LOCAL_ERROR.enhanced, LOCAL_ERROR.text);
+      }
+    } else settle(event.decision, result as HookResult);
   };
 
   try {
     while (reason === undefined) {
       for (let event = session.next(); event; event = session.next()) {
-        await handle(event);
+        const pending = handle(event);
+        if (pending) await pending;
         if (reason !== undefined) break;
       }
-      await flush();
+      const writing = flush();
+      if (writing) await writing;
       if (reason !== undefined) break;
       // Events the flush produced (a failed write closes the session).
       if (session.state === 'closed') continue;
@@ -348,31 +421,49 @@ export async function serve(
     await abortMessage(new MailwireError('ERR_TRANSPORT_CLOSED', 'connection closed'));
     if (reason === 'peer' || reason === 'tlsFailed') transport.destroy();
     else await transport.end().catch(() => undefined);
-    await call(() => hooks.onClose?.(reason ?? 'peer', ctx));
+    try {
+      await hooks.onClose?.(reason ?? 'peer', ctx);
+    } catch (error) {
+      hookFailed(error);
+    }
   }
   return reason ?? 'peer';
 }
 
 /** A bounded async queue between the driver (push) and the `onData` consumer (iterate). */
-class MessageQueue implements SmtpMessageStream {
+class MessageQueue implements SmtpMessageStream, AsyncIterator<Uint8Array> {
   size = 0;
-  private readonly chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = [];
+  private head = 0;
   private queued = 0;
   private done = false;
   private error: Error | undefined;
   private abandoned = false;
-  private wakeReader: (() => void) | undefined;
+  private reader:
+    | { resolve(result: IteratorResult<Uint8Array>): void; reject(error: Error): void }
+    | undefined;
   private wakeWriter: (() => void) | undefined;
 
   constructor(private readonly highWaterMark: number) {}
 
-  /** Resolves once the consumer has room for more. */
-  async push(chunk: Uint8Array): Promise<void> {
-    if (this.abandoned || this.done) return;
+  /** Takes the chunk; resolves once the consumer has room for more (`undefined`: room already). */
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.abandoned || this.done) return undefined;
+    this.size += chunk.length;
+    const reader = this.reader;
+    if (reader !== undefined && this.head === this.chunks.length) {
+      // The consumer is waiting: hand the chunk over directly.
+      this.reader = undefined;
+      reader.resolve({ value: chunk, done: false });
+      return undefined;
+    }
     this.chunks.push(chunk);
     this.queued += chunk.length;
-    this.size += chunk.length;
-    this.wake();
+    if (this.queued <= this.highWaterMark) return undefined;
+    return this.room();
+  }
+
+  private async room(): Promise<void> {
     while (this.queued > this.highWaterMark && !this.abandoned) {
       await new Promise<void>((resolve) => {
         this.wakeWriter = resolve;
@@ -394,34 +485,52 @@ class MessageQueue implements SmtpMessageStream {
   /** The consumer went away: drop what comes. */
   abandon(): void {
     this.abandoned = true;
-    this.chunks.length = 0;
+    this.chunks = [];
+    this.head = 0;
     this.queued = 0;
     this.wakeWriter?.();
     this.wakeWriter = undefined;
   }
 
   private wake(): void {
-    this.wakeReader?.();
-    this.wakeReader = undefined;
+    const reader = this.reader;
+    if (reader === undefined) return;
+    this.reader = undefined;
+    if (this.error) reader.reject(this.error);
+    else reader.resolve({ value: undefined, done: true });
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const chunk = this.chunks.shift();
-      if (chunk !== undefined) {
-        this.queued -= chunk.length;
-        if (this.queued <= this.highWaterMark) {
-          this.wakeWriter?.();
-          this.wakeWriter = undefined;
-        }
-        yield chunk;
-        continue;
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.head < this.chunks.length) {
+      const chunk = this.chunks[this.head]!;
+      this.head++;
+      if (this.head === this.chunks.length) {
+        this.chunks.length = 0;
+        this.head = 0;
       }
-      if (this.error) throw this.error;
-      if (this.done) return;
-      await new Promise<void>((resolve) => {
-        this.wakeReader = resolve;
-      });
+      this.queued -= chunk.length;
+      if (this.queued <= this.highWaterMark) {
+        this.wakeWriter?.();
+        this.wakeWriter = undefined;
+      }
+      return Promise.resolve({ value: chunk, done: false });
     }
+    if (this.error) return Promise.reject(this.error);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    if (this.reader)
+      return Promise.reject(new UsageError('ERR_INVALID_STATE', 'next() while a next() is pending'));
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+    });
+  }
+
+  /** The consumer stopped early (`break` in `for await`): what follows is dropped. */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.abandon();
+    return Promise.resolve({ value: undefined, done: true });
   }
 }

@@ -389,36 +389,21 @@ export class SmtpServerSession {
     return true;
   }
 
-  private gate(): { readonly settled: boolean; settle(fn: () => void): void } {
-    let settled = false;
-    return {
-      get settled() {
-        return settled;
-      },
-      settle: (fn: () => void) => {
-        if (settled) throw new UsageError('ERR_DECISION_SETTLED', 'decision already settled');
-        settled = true;
-        this.pending--;
-        if (this.finished) return;
-        fn();
-      },
-    };
+  private gate(): Gate {
+    return new Gate(this.settleGate);
   }
+
+  /** Runs a settled decision's effect and lets the parser go on. */
+  private readonly settleGate = (fn: () => void): void => {
+    this.pending--;
+    if (this.finished) return;
+    fn();
+  };
 
   /** A decision with accept/reject that ends with one reply. */
   private decision(onAccept: () => void, onReject: (r: SmtpReply) => void): Decision {
     this.pending++;
-    const gate = this.gate();
-    return {
-      get settled() {
-        return gate.settled;
-      },
-      accept: () => gate.settle(onAccept),
-      reject: (code: number, enhanced: string, text: string) => {
-        checkReject(code, enhanced);
-        gate.settle(() => onReject(reply(code, enhanced, text)));
-      },
-    };
+    return new SimpleDecision(this.settleGate, onAccept, onReject);
   }
 
   private send(r: SmtpReply): void {
@@ -733,20 +718,14 @@ export class SmtpServerSession {
       );
       return;
     }
-    const x = this.options.extensions ?? {};
-    const unsupported = (name: string) =>
-      this.error(
-        'ERR_SMTP_UNKNOWN_PARAMETER',
-        `${name} not offered`,
-        reply(555, '5.5.4', `Unsupported parameter ${name}`),
-      );
-    if (!this.esmtp && Object.keys(params).length > 0) {
-      unsupported('(parameters need EHLO)');
+    const x = this.options.extensions ?? NO_EXTENSIONS;
+    if (!this.esmtp && hasKeys(params)) {
+      this.unsupported('(parameters need EHLO)');
       return;
     }
     if (params.size !== undefined) {
       if (x.size === false) {
-        unsupported('SIZE');
+        this.unsupported('SIZE');
         return;
       }
       // RFC 1870 §6.1
@@ -760,27 +739,27 @@ export class SmtpServerSession {
       }
     }
     if (params.body === '8BITMIME' && x.eightBitMime === false) {
-      unsupported('BODY=8BITMIME');
+      this.unsupported('BODY=8BITMIME');
       return;
     }
     if (params.body === 'BINARYMIME' && (x.binaryMime === false || x.chunking === false)) {
-      unsupported('BODY=BINARYMIME');
+      this.unsupported('BODY=BINARYMIME');
       return;
     }
     if (params.smtpUtf8 && x.smtpUtf8 === false) {
-      unsupported('SMTPUTF8');
+      this.unsupported('SMTPUTF8');
       return;
     }
     if (params.auth !== undefined && !this.options.auth) {
-      unsupported('AUTH');
+      this.unsupported('AUTH');
       return;
     }
     if ((params.ret !== undefined || params.envid !== undefined) && x.dsn === false) {
-      unsupported('RET/ENVID');
+      this.unsupported('RET/ENVID');
       return;
     }
     if (params.requireTls && (x.requireTls === false || !this.secure)) {
-      unsupported('REQUIRETLS');
+      this.unsupported('REQUIRETLS');
       return;
     }
     if (from?.utf8 && !params.smtpUtf8) {
@@ -796,6 +775,14 @@ export class SmtpServerSession {
       (r) => this.send(r),
     );
     this.emit({ type: 'mailFrom', from, params, decision });
+  }
+
+  private unsupported(name: string): void {
+    this.error(
+      'ERR_SMTP_UNKNOWN_PARAMETER',
+      `${name} not offered`,
+      reply(555, '5.5.4', `Unsupported parameter ${name}`),
+    );
   }
 
   private tlsRequired(): void {
@@ -840,7 +827,7 @@ export class SmtpServerSession {
       );
       return;
     }
-    if (!this.esmtp && Object.keys(params).length > 0) {
+    if (!this.esmtp && hasKeys(params)) {
       this.error(
         'ERR_SMTP_UNKNOWN_PARAMETER',
         'parameters need EHLO',
@@ -1293,6 +1280,48 @@ export class SmtpServerSession {
     }
     this.send(r);
   }
+}
+
+const NO_EXTENSIONS: NonNullable<SmtpServerOptions['extensions']> = {};
+
+function hasKeys(value: object): boolean {
+  for (const _ in value) return true;
+  return false;
+}
+
+/** Settles exactly once: a second call is the caller's bug. */
+class Gate {
+  private done = false;
+
+  constructor(private readonly run: (fn: () => void) => void) {}
+
+  get settled(): boolean {
+    return this.done;
+  }
+
+  settle(fn: () => void): void {
+    if (this.done) throw new UsageError('ERR_DECISION_SETTLED', 'decision already settled');
+    this.done = true;
+    this.run(fn);
+  }
+}
+
+/** accept/reject as bound functions (they may be passed around detached). */
+class SimpleDecision extends Gate implements Decision {
+  constructor(
+    run: (fn: () => void) => void,
+    private readonly onAccept: () => void,
+    private readonly onReject: (r: SmtpReply) => void,
+  ) {
+    super(run);
+  }
+
+  readonly accept = (): void => this.settle(this.onAccept);
+
+  readonly reject = (code: number, enhanced: string, text: string): void => {
+    checkReject(code, enhanced);
+    this.settle(() => this.onReject(reply(code, enhanced, text)));
+  };
 }
 
 function checkReject(code: number, enhanced: string | undefined): void {
