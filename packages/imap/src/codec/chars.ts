@@ -63,41 +63,79 @@ export function ascii(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
+/** One step of the keyword hash over an upper-cased byte (see `KeywordTable`). */
+export function hashStep(h: number, upper: number): number {
+  return (Math.imul(h, 31) + upper) | 0;
+}
+
 /**
  * Upper-case keywords the grammars know, interned by a hash of their upper-cased bytes: a
- * keyword read from the wire comes back as the same constant string, no allocation.
+ * keyword read from the wire comes back as the same constant string, no allocation. The table is
+ * open-addressed in flat arrays (no Map, no buckets), and a tokenizer that computes the hash with
+ * `hashStep` while it scans the word calls `find` directly, so the bytes are walked once.
  */
 export class KeywordTable {
-  private readonly buckets = new Map<number, string[]>();
+  private readonly mask: number;
+  private readonly hashes: Int32Array;
+  /** `''` marks an empty slot (no keyword is empty). */
+  private readonly words: string[];
+  /** The keywords' bytes end to end, and where each slot's word starts in them. */
+  private readonly bytes: Uint8Array;
+  private readonly offsets: Int32Array;
 
   constructor(words: Iterable<string>) {
-    for (const word of words) {
-      const key = KeywordTable.hashString(word);
-      const bucket = this.buckets.get(key);
-      if (bucket === undefined) this.buckets.set(key, [word]);
-      else if (!bucket.includes(word)) bucket.push(word);
+    const unique = [...new Set(words)].filter((w) => w.length > 0);
+    let size = 16;
+    while (size < unique.length * 4) size *= 2;
+    this.mask = size - 1;
+    this.hashes = new Int32Array(size);
+    this.words = new Array<string>(size).fill('');
+    this.offsets = new Int32Array(size);
+    this.bytes = new Uint8Array(unique.reduce((n, w) => n + w.length, 0));
+    let offset = 0;
+    for (const word of unique) {
+      let h = 0;
+      for (let i = 0; i < word.length; i++) h = hashStep(h, word.charCodeAt(i));
+      let slot = KeywordTable.slot(h) & this.mask;
+      while (this.words[slot] !== '') slot = (slot + 1) & this.mask;
+      this.words[slot] = word;
+      this.hashes[slot] = h;
+      this.offsets[slot] = offset;
+      for (let i = 0; i < word.length; i++) this.bytes[offset++] = word.charCodeAt(i);
     }
   }
 
-  private static hashString(word: string): number {
-    let h = word.length;
-    for (let i = 0; i < word.length; i++) h = (Math.imul(h, 31) + word.charCodeAt(i)) | 0;
-    return h;
+  private static slot(h: number): number {
+    return h ^ (h >>> 11);
+  }
+
+  /**
+   * The known keyword equal (ASCII case-insensitively) to `bytes[start, end)`, given `hash`, the
+   * `hashStep` fold of its upper-cased bytes from 0; or `undefined`.
+   */
+  find(hash: number, bytes: Uint8Array, start: number, end: number): string | undefined {
+    const n = end - start;
+    const words = this.words;
+    const mask = this.mask;
+    let slot = KeywordTable.slot(hash) & mask;
+    for (;;) {
+      const word = words[slot]!;
+      if (word === '') return undefined;
+      if (this.hashes[slot] === hash && word.length === n) {
+        const known = this.bytes;
+        const delta = this.offsets[slot]! - start;
+        let i = start;
+        while (i < end && known[i + delta] === UPPER[bytes[i]!]) i += 1;
+        if (i === end) return word;
+      }
+      slot = (slot + 1) & mask;
+    }
   }
 
   /** The known keyword equal (ASCII case-insensitively) to `bytes[start, end)`, or `undefined`. */
   lookup(bytes: Uint8Array, start: number, end: number): string | undefined {
-    let h = end - start;
-    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + UPPER[bytes[i]!]!) | 0;
-    const bucket = this.buckets.get(h);
-    if (bucket === undefined) return undefined;
-    outer: for (const word of bucket) {
-      if (word.length !== end - start) continue;
-      for (let i = 0; i < word.length; i++) {
-        if (word.charCodeAt(i) !== UPPER[bytes[start + i]!]) continue outer;
-      }
-      return word;
-    }
-    return undefined;
+    let h = 0;
+    for (let i = start; i < end; i++) h = hashStep(h, UPPER[bytes[i]!]!);
+    return this.find(h, bytes, start, end);
   }
 }

@@ -11,6 +11,8 @@
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
+/** Octets searched for a line feed with a plain loop before `indexOf` takes over. */
+const SHORT_SCAN = 128;
 
 /** Returned by `line()` for an overlong line (already dropped). */
 export const OVERFLOW: Uint8Array = new Uint8Array(0);
@@ -93,7 +95,12 @@ export class Framer {
     while (this.scanChunk < chunks.length) {
       const chunk = chunks[this.scanChunk]!;
       const start = this.scanPos;
-      const lf = chunk.indexOf(LF, start);
+      // Command lines are short: a plain loop over their first octets beats the native
+      // `indexOf` call, which takes over for long lines and literal-free bulk.
+      const limit = Math.min(chunk.length, start + SHORT_SCAN);
+      let lf = start;
+      while (lf < limit && chunk[lf] !== LF) lf += 1;
+      if (lf === limit) lf = limit === chunk.length ? -1 : chunk.indexOf(LF, limit);
       if (lf !== -1) return this.takeLine(this.scanned + (lf - start));
       this.scanned += chunk.length - start;
       this.scanChunk += 1;

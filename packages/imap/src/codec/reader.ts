@@ -1,6 +1,6 @@
 import { decodeUtf8, latin1 } from '@mailwire/core';
 import type { CommandFrame } from './fragmentizer.js';
-import { ALPHA, ASTRING, ATOM, ascii, CLASS, KeywordTable, LIST, UPPER } from './chars.js';
+import { ALPHA, ASTRING, ATOM, ascii, CLASS, hashStep, KeywordTable, LIST, UPPER } from './chars.js';
 import { literalHeader, STREAMED } from './fragmentizer.js';
 import type { ImapDate, ImapDateTime, SequenceSet, SeqNumber } from './types.js';
 
@@ -180,8 +180,20 @@ export class TokenReader {
 
   /** A run of class `mask`, upper-cased; known keywords come back interned. */
   upperRun(mask: number, what: string): string {
-    const start = this.scan(mask, what);
-    return KEYWORDS.lookup(this.line, start, this.pos) ?? ascii(this.line, start, this.pos).toUpperCase();
+    // The scan and the keyword hash in one pass over the bytes.
+    const line = this.line;
+    const start = this.pos;
+    let i = start;
+    let h = 0;
+    while (i < line.length) {
+      const c = line[i]!;
+      if ((CLASS[c]! & mask) === 0) break;
+      h = hashStep(h, UPPER[c]!);
+      i += 1;
+    }
+    if (i === start) this.fail(`expected ${what}`);
+    this.pos = i;
+    return KEYWORDS.find(h, line, start, i) ?? ascii(line, start, i).toUpperCase();
   }
 
   number(): number {
@@ -228,6 +240,7 @@ export class TokenReader {
   }
 
   string(): string {
+    if (this.peek() === DQUOTE) return this.quotedText();
     return decodeText(this.stringBytes());
   }
 
@@ -277,10 +290,33 @@ export class TokenReader {
     return bytes;
   }
 
+  /**
+   * A quoted string as text, the same as `decodeText(quoted())`: plain ASCII without escapes
+   * (nearly every quoted string a client sends) is turned into text as it is scanned, without a
+   * view or a second pass; anything else goes the general way.
+   */
+  quotedText(): string {
+    this.expectByte(DQUOTE, 'quoted string');
+    const line = this.line;
+    const start = this.pos;
+    let text = '';
+    for (let i = start; i < line.length; i++) {
+      const c = line[i]!;
+      if (c === DQUOTE) {
+        this.pos = i + 1;
+        return text;
+      }
+      if (c === BACKSLASH || c >= 0x80 || c === 0 || c === 0x0d || c === 0x0a) break;
+      text += String.fromCharCode(c);
+    }
+    this.pos = start - 1;
+    return decodeText(this.quoted());
+  }
+
   /** `astring`: 1*ASTRING-CHAR or a string. */
   astring(): string {
     const c = this.peek();
-    if (c === DQUOTE) return decodeText(this.quoted());
+    if (c === DQUOTE) return this.quotedText();
     if (c === 0x7b || c === 0x7e) return this.string();
     return this.runClass(ASTRING, 'astring');
   }
