@@ -57,23 +57,78 @@ export class DkimBodyHasher {
 
   update(chunk: Uint8Array): void {
     if (this.finished) return;
+    const length = chunk.length;
+    // Without l=, whole lines that canonicalisation leaves unchanged go to the hash uncopied.
+    const fast = this.limit === Number.POSITIVE_INFINITY;
+    let i = 0;
+    while (i < length) {
+      if (fast && !this.pendingCr && !this.lineHasContent && !this.pendingWsp) {
+        const next = this.unchangedLines(chunk, i);
+        if (next !== i) {
+          i = next;
+          continue;
+        }
+      }
+      i = this.line(chunk, i);
+    }
+  }
+
+  /**
+   * From the start of a line: the longest run of complete lines that canonicalisation leaves as
+   * they are (non-empty, ending in CRLF; relaxed: no TAB, no CR inside, no run of spaces, no
+   * space before the CRLF) is hashed straight from the chunk. Returns where the run ends.
+   */
+  private unchangedLines(chunk: Uint8Array, start: number): number {
+    const relaxed = this.relaxed;
+    let pos = start;
+    for (;;) {
+      const lf = chunk.indexOf(LF, pos);
+      const cr = lf - 1;
+      // An empty line (maybe trailing, §3.4.3/§3.4.4), a bare LF or an incomplete line: not here.
+      if (lf < 0 || cr <= pos || chunk[cr] !== CR) break;
+      if (relaxed) {
+        let previous = 0;
+        let j = pos;
+        for (; j < cr; j++) {
+          const byte = chunk[j]!;
+          if (byte === SP ? previous === SP : byte === TAB || byte === CR) break;
+          previous = byte;
+        }
+        if (j < cr || previous === SP) break;
+      }
+      pos = lf + 1;
+    }
+    if (pos === start) return start;
+    while (this.pendingEmptyLines > 0) {
+      this.emitCrlf();
+      this.pendingEmptyLines--;
+    }
+    this.flush();
+    this.hash.update(chunk.subarray(start, pos));
+    this.emitted += pos - start;
+    return pos;
+  }
+
+  /** Canonicalises octet by octet up to and including the next line end; returns where it stopped. */
+  private line(chunk: Uint8Array, start: number): number {
     const relaxed = this.relaxed;
     const length = chunk.length;
-    let i = 0;
+    let i = start;
     while (i < length) {
       const byte = chunk[i]!;
       if (this.pendingCr) {
         this.pendingCr = false;
         if (byte === LF) {
           this.endLine();
-          i++;
-          continue;
+          return i + 1;
         }
         this.content(CR);
       }
       if (byte === CR) this.pendingCr = true;
-      else if (byte === LF) this.endLine();
-      else if (relaxed && (byte === SP || byte === TAB)) this.pendingWsp = true;
+      else if (byte === LF) {
+        this.endLine();
+        return i + 1;
+      } else if (relaxed && (byte === SP || byte === TAB)) this.pendingWsp = true;
       else {
         // A run of ordinary octets is copied straight into the buffer: the common case.
         this.content(byte);
@@ -97,6 +152,7 @@ export class DkimBodyHasher {
       }
       i++;
     }
+    return i;
   }
 
   /** The SHA-256 of the canonical body; ends the hasher. */
