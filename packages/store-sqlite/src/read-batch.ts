@@ -4,13 +4,15 @@
  * metadata or opening one stream per message.
  */
 import { readFileSync } from 'node:fs';
-import type { MailboxUids } from '@mailwire/store';
+import type { MailboxUids, MessageMeta } from '@mailwire/store';
 import type Database from 'better-sqlite3';
 import { SEEN } from './schema.js';
+import { decodeFlags } from './values.js';
 
 interface UidStatements {
   readonly uids: Database.Statement;
   readonly firstUnseen: Database.Statement;
+  readonly metas: Database.Statement;
 }
 
 const prepared = new WeakMap<Database.Database, UidStatements>();
@@ -23,10 +25,44 @@ function statements(db: Database.Database): UidStatements {
       firstUnseen: db
         .prepare(`SELECT uid FROM messages WHERE mailbox_id = ? AND (sys & ${SEEN}) = 0 ORDER BY uid LIMIT 1`)
         .pluck(),
+      metas: db
+        .prepare(
+          'SELECT uid, modseq, flags, internal_date, size, blob FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? AND modseq > ? ORDER BY uid',
+        )
+        .raw(),
     };
     prepared.set(db, s);
   }
   return s;
+}
+
+/**
+ * A `messages` row as an array (better-sqlite3's raw mode, about twice as fast as row objects):
+ * uid, modseq, flags, internal_date, size, blob.
+ */
+export type MetaRow = [number, number, string, number, number, string];
+
+/** `MessageMeta` of a raw row. */
+export function metaOf(row: MetaRow | unknown[]): MessageMeta {
+  return {
+    uid: row[0] as number,
+    modseq: row[1] as number,
+    flags: decodeFlags(row[2] as string),
+    internalDate: row[3] as number,
+    size: row[4] as number,
+    blobId: row[5] as string,
+  };
+}
+
+/** Metadata rows of one UID range (raw), with MODSEQ above `changedSince`. Call inside a read transaction. */
+export function metaRows(
+  db: Database.Database,
+  mailboxRowId: number,
+  from: number,
+  to: number,
+  changedSince: number,
+): MetaRow[] {
+  return statements(db).metas.all(mailboxRowId, from, to, changedSince) as MetaRow[];
 }
 
 /** Every UID of the mailbox (by its row id), ascending, and the first without `\Seen` (0: none). Call inside a read transaction. */

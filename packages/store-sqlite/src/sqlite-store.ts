@@ -92,7 +92,7 @@ import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
-import { listUidsOf, readBlobFiles } from './read-batch.js';
+import { listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
 import { MimeIndexCache } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
@@ -1105,34 +1105,16 @@ export class SqliteStore implements MailStore {
         const cache = (this.#mimeCache ??= new MimeIndexCache(this.#db, MIME_CACHE_ENTRIES));
         cache.begin();
         for (const [from, to] of ranges) {
-          for (const m of cache.rows.all(row.id, from, to, changedSince ?? 0) as (MessageRow & {
-            mime_len: number | null;
-          })[]) {
-            const meta: MessageMeta = {
-              uid: m.uid,
-              modseq: m.modseq,
-              flags: decodeFlags(m.flags),
-              internalDate: m.internal_date,
-              size: m.size,
-              blobId: m.blob,
-            };
-            const index = cache.get(m.blob, m.mime_len);
+          for (const m of metaRows(this.#db, row.id, from, to, changedSince ?? 0)) {
+            const meta = metaOf(m);
+            const index = cache.get(meta.blobId);
             out.push(index === undefined ? meta : { ...meta, mimeIndex: index });
           }
         }
         return out;
       }
       for (const [from, to] of ranges) {
-        for (const m of this.#s.messagesRangeSince.all(row.id, from, to, changedSince ?? 0) as MessageRow[]) {
-          out.push({
-            uid: m.uid,
-            modseq: m.modseq,
-            flags: decodeFlags(m.flags),
-            internalDate: m.internal_date,
-            size: m.size,
-            blobId: m.blob,
-          });
-        }
+        for (const m of metaRows(this.#db, row.id, from, to, changedSince ?? 0)) out.push(metaOf(m));
       }
       return out;
     });

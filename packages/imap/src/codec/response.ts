@@ -107,6 +107,23 @@ export function serializeResponse(response: Response): Uint8Array {
   return w.toBytes();
 }
 
+/**
+ * Serializes several responses into one buffer (their literals all in memory): one output chunk
+ * for a batch of FETCH responses instead of one per message.
+ */
+export function serializeResponses(responses: readonly Response[]): Uint8Array {
+  const w = new WireWriter('plain');
+  for (const response of responses) {
+    writeResponse(w, response, (source) => {
+      throw new UsageError(
+        'ERR_INVALID_STATE',
+        `serializeResponses: streamed literal of ${source.size} octets`,
+      );
+    });
+  }
+  return w.toBytes();
+}
+
 /** Serializes a response, leaving `LiteralSource`s (after their `{n}` header) to be streamed. */
 export function serializeResponseParts(response: Response): ResponsePart[] {
   const w = new WireWriter('plain');

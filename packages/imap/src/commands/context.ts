@@ -26,6 +26,8 @@ export interface CommandContext {
 
   emit(event: ImapServerEvent): void;
   send(response: Response): void;
+  /** Sends several responses (no streamed literal among them) as one output chunk. */
+  sendMany(responses: readonly Response[]): void;
   sendStreaming(response: Response): Promise<void>;
   /** Whether queued output is above the backpressure mark (`drained()` then waits for the driver). */
   readonly backlogged: boolean;

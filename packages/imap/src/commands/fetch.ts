@@ -6,8 +6,8 @@ import {
   resolvePart,
   resolveSection,
 } from '@mailwire/mime';
-import type { MessageMeta } from '@mailwire/store';
-import type { BodyData, FetchValue, LiteralSource } from '../codec/response.js';
+import type { MessageMeta, UidSet } from '@mailwire/store';
+import type { BodyData, FetchValue, LiteralSource, Response } from '../codec/response.js';
 import type { FetchItem, Partial, Section } from '../codec/types.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
 import { bodyStructureOf, envelopeOf, mimeIndexOf, readBytes, toDateTime } from './message.js';
@@ -73,37 +73,153 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   const needsIndex = items.some(NEEDS_INDEX);
   const inMemory = items.every(IN_MEMORY);
   const rev1 = !ctx.rev2;
+  const threshold = ctx.options.streamThreshold ?? 65536;
+  // Small messages' bytes read in groups (`readBlobs`), not one store read per message.
+  const bodies = items.some(NEEDS_BYTES) && ctx.store.readBlobs !== undefined ? new Bodies(ctx) : undefined;
+  // Responses ready to go, serialised together (one output chunk per batch, not one per message).
+  let ready: Response[] = [];
+  let readyBytes = 0;
+  const sendReady = async () => {
+    if (ready.length > 0) ctx.sendMany(ready);
+    ready = [];
+    readyBytes = 0;
+    if (ctx.backlogged) await ctx.drained();
+  };
   // Metadata in batches, so a FETCH 1:* over a large mailbox stays bounded.
-  for (let i = 0; i < live.length; i += 500) {
-    const batch = live.slice(i, i + 500);
-    const metas = await ctx.store.fetchMessages(view.mailboxId, batch, needsIndex ? { mimeIndex: true } : {});
-    for (const meta of metas) {
+  for (let i = 0; i < live.length; i += BATCH) {
+    const batch = live.slice(i, i + BATCH);
+    const metas = await ctx.store.fetchMessages(
+      view.mailboxId,
+      uidSetOf(view, batch),
+      needsIndex ? { mimeIndex: true } : {},
+    );
+    bodies?.reset();
+    for (let k = 0; k < metas.length; k++) {
+      const meta = metas[k]!;
       const msn = view.msnOf(meta.uid);
-      if (msn === undefined) continue;
+      if (msn === undefined || view.expunged.has(meta.uid)) continue;
       const cached = needsIndex ? cachedIndex(meta) : undefined;
       if (inMemory && (!needsIndex || cached !== undefined)) {
-        // Everything from metadata and the cached index: no await per message, so a whole batch
-        // is queued in one go (the driver then writes it in a few large writes).
+        // Everything from metadata and the cached index: no await per message.
         const values: FetchValue[] = [];
         for (const item of items) values.push(memoryValue(view, meta, cached, item, rev1)!);
-        ctx.send({ type: 'fetch', seq: msn, items: values });
-        if (ctx.backlogged) await ctx.drained();
+        ready.push({ type: 'fetch', seq: msn, items: values });
         continue;
       }
+      if (bodies !== undefined && !bodies.has(meta.uid)) await bodies.load(metas, k, threshold);
       const index = needsIndex ? (cached ?? (await mimeIndexOf(ctx.store, view.mailboxId, meta))) : undefined;
       const values: FetchValue[] = [];
-      for (const item of items) values.push(await fetchValue(ctx, meta, index, item, rev1));
+      for (const item of items) values.push(await fetchValue(ctx, meta, index, item, rev1, bodies));
       const unknown = values.some((v) => v.item === 'BINARY[]' && v.data === null);
       if (unknown) {
+        await sendReady();
         // RFC 3516 §4.3: a part whose Content-Transfer-Encoding we cannot decode.
         ctx.tagged(command.tag, 'NO', 'Unknown Content-Transfer-Encoding', { name: 'UNKNOWN-CTE' });
         return;
       }
-      await ctx.sendStreaming({ type: 'fetch', seq: msn, items: values });
+      const response: Response = { type: 'fetch', seq: msn, items: values };
+      if (values.some(streamed)) {
+        await sendReady();
+        await ctx.sendStreaming(response);
+        continue;
+      }
+      ready.push(response);
+      readyBytes += inlineBytes(values);
+      if (readyBytes >= READY_BYTES) await sendReady();
     }
+    await sendReady();
   }
   done(ctx, command);
 };
+
+/**
+ * The UIDs of a batch for the store: one range when they are consecutive messages of the view
+ * (FETCH 1:*, 1:1000), whatever gaps expunges left in the UIDs, else the list.
+ */
+function uidSetOf(view: NonNullable<CommandContext['selected']>, batch: readonly number[]): UidSet {
+  const first = batch[0]!;
+  const last = batch[batch.length - 1]!;
+  const a = view.msnOf(first);
+  const b = view.msnOf(last);
+  return a !== undefined && b !== undefined && b - a === batch.length - 1 ? [[first, last]] : batch;
+}
+
+/** UIDs per metadata read. */
+const BATCH = 500;
+/** Bytes of message data gathered before the responses holding them are serialised and queued. */
+const READY_BYTES = 1024 * 1024;
+/** Most bytes one `readBlobs` call asks for. */
+const BLOB_GROUP_BYTES = 2 * 1024 * 1024;
+
+const NEEDS_BYTES = (item: FetchItem) =>
+  item.item === 'BODY[]' ||
+  item.item === 'RFC822' ||
+  item.item === 'RFC822.HEADER' ||
+  item.item === 'RFC822.TEXT';
+
+function streamed(value: FetchValue): boolean {
+  const data = (value as { data?: BodyData }).data;
+  return data !== undefined && data !== null && !(data instanceof Uint8Array);
+}
+
+function inlineBytes(values: readonly FetchValue[]): number {
+  let n = 0;
+  for (const v of values) {
+    const data = (v as { data?: BodyData }).data;
+    if (data instanceof Uint8Array) n += data.length;
+  }
+  return n;
+}
+
+/**
+ * Whole small messages of the current batch, read in groups of up to `BLOB_GROUP_BYTES` through
+ * the store's optional `readBlobs`; any byte range of them is then a slice, with no store call.
+ */
+class Bodies {
+  private readonly bytes = new Map<number, Uint8Array>();
+  /** UIDs a group load already tried (so a message `readBlobs` did not return is not retried). */
+  private readonly tried = new Set<number>();
+
+  constructor(private readonly ctx: CommandContext) {}
+
+  reset(): void {
+    this.bytes.clear();
+    this.tried.clear();
+  }
+
+  has(uid: number): boolean {
+    return this.tried.has(uid);
+  }
+
+  /** The whole message, when loaded. */
+  get(uid: number): Uint8Array | undefined {
+    return this.bytes.get(uid);
+  }
+
+  /** Loads the group of small messages starting at `metas[from]` (dropping the previous group). */
+  async load(metas: readonly MessageMeta[], from: number, threshold: number): Promise<void> {
+    this.reset();
+    const group: MessageMeta[] = [];
+    let total = 0;
+    for (let k = from; k < metas.length; k++) {
+      const meta = metas[k]!;
+      if (meta.size > threshold) {
+        if (group.length === 0) this.tried.add(meta.uid);
+        break;
+      }
+      if (group.length > 0 && total + meta.size > BLOB_GROUP_BYTES) break;
+      group.push(meta);
+      total += meta.size;
+    }
+    if (group.length === 0) return;
+    const read = await this.ctx.store.readBlobs!(group.map((m) => m.blobId));
+    group.forEach((meta, k) => {
+      this.tried.add(meta.uid);
+      const bytes = read[k];
+      if (bytes !== undefined && bytes.length === meta.size) this.bytes.set(meta.uid, bytes);
+    });
+  }
+}
 
 /** An `IN_MEMORY` item's value (`undefined` for any other item). */
 function memoryValue(
@@ -115,7 +231,7 @@ function memoryValue(
 ): FetchValue | undefined {
   switch (item.item) {
     case 'FLAGS':
-      return { item: 'FLAGS', flags: view.displayFlags(meta.uid, rev1) };
+      return { item: 'FLAGS', flags: view.displayFlags(meta.uid, rev1, meta.flags) };
     case 'UID':
       return { item: 'UID', value: meta.uid };
     case 'RFC822.SIZE':
@@ -141,21 +257,30 @@ async function fetchValue(
   index: MimeIndex | undefined,
   item: FetchItem,
   rev1: boolean,
+  bodies?: Bodies,
 ): Promise<FetchValue> {
   const known = memoryValue(ctx.selected!, meta, index, item, rev1);
   if (known !== undefined) return known;
+  const whole = bodies?.get(meta.uid);
   switch (item.item) {
     case 'RFC822':
-      return { item: 'RFC822', data: range(ctx, meta, 0, meta.size) };
+      return { item: 'RFC822', data: whole ?? range(ctx, meta, 0, meta.size) };
     case 'RFC822.HEADER':
       return {
         item: 'RFC822.HEADER',
-        data: range(ctx, meta, index!.root.headerStart, index!.root.headerEnd),
+        data:
+          whole?.subarray(index!.root.headerStart, index!.root.headerEnd) ??
+          range(ctx, meta, index!.root.headerStart, index!.root.headerEnd),
       };
     case 'RFC822.TEXT':
-      return { item: 'RFC822.TEXT', data: range(ctx, meta, index!.root.bodyStart, index!.root.bodyEnd) };
+      return {
+        item: 'RFC822.TEXT',
+        data:
+          whole?.subarray(index!.root.bodyStart, index!.root.bodyEnd) ??
+          range(ctx, meta, index!.root.bodyStart, index!.root.bodyEnd),
+      };
     case 'BODY[]':
-      return bodySection(ctx, meta, index, item.section, item.partial);
+      return bodySection(ctx, meta, index, item.section, item.partial, whole);
     case 'BINARY[]': {
       const data = await binaryData(ctx, meta, index!, item.part, item.partial);
       return item.partial === undefined
@@ -213,7 +338,12 @@ async function bodySection(
   index: MimeIndex | undefined,
   section: Section,
   partial: Partial | undefined,
+  whole: Uint8Array | undefined,
 ): Promise<FetchValue> {
+  const read = (start: number, end: number) =>
+    whole !== undefined
+      ? whole.subarray(start, Math.max(start, end))
+      : readBytes(ctx.store, ctx.selected!.mailboxId, meta.uid, start, end);
   const origin = partial === undefined ? {} : { origin: partial.offset };
   let start = 0;
   let end = meta.size;
@@ -226,7 +356,7 @@ async function bodySection(
     start = resolved.start;
     end = resolved.end;
     if (section.fields !== undefined) {
-      const header = await readBytes(ctx.store, ctx.selected!.mailboxId, meta.uid, start, end);
+      const header = await read(start, end);
       const filtered = filterHeaderFields(header, section.fields, section.text === 'HEADER.FIELDS.NOT');
       return { item: 'BODY[]', section, ...origin, data: slice(filtered, partial) };
     }
@@ -237,10 +367,7 @@ async function bodySection(
     start = from;
   }
   const threshold = ctx.options.streamThreshold ?? 65536;
-  const data =
-    end - start > threshold
-      ? range(ctx, meta, start, end)
-      : await readBytes(ctx.store, ctx.selected!.mailboxId, meta.uid, start, end);
+  const data = end - start > threshold ? range(ctx, meta, start, end) : await read(start, end);
   return { item: 'BODY[]', section, ...origin, data };
 }
 

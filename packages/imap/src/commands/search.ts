@@ -33,26 +33,31 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
     return;
   }
   const view = ctx.selected!;
-  const live = view.uids.filter((u) => !view.expunged.has(u));
-  const metas =
-    live.length === 0
-      ? []
-      : await ctx.store.fetchMessages(view.mailboxId, [[1, Infinity]], { mimeIndex: true });
-  const known = new Set(live);
+  const live = view.expunged.size === 0 ? view.uids : view.uids.filter((u) => !view.expunged.has(u));
   const matched: number[] = [];
   const needles = new Set<string>();
   for (const key of command.criteria) collectBodyNeedles(key, needles);
-  for (const meta of metas) {
-    if (!known.has(meta.uid)) continue;
-    const message = new Candidate(ctx, view, meta, [...needles]);
-    let ok = true;
-    for (const key of command.criteria) {
-      if (!(await matches(message, key))) {
-        ok = false;
-        break;
+  const needleList = [...needles];
+  // The MIME index only when a key looks at headers or text.
+  const options = command.criteria.some(needsContent) ? { mimeIndex: true } : {};
+  // Metadata in batches, so a SEARCH over a large mailbox stays bounded.
+  for (let i = 0; i < live.length; i += SEARCH_BATCH) {
+    const batch = live.slice(i, i + SEARCH_BATCH);
+    const from = batch[0]!;
+    const to = batch[batch.length - 1]!;
+    const known = live === view.uids ? undefined : new Set(batch);
+    for (const meta of await ctx.store.fetchMessages(view.mailboxId, [[from, to]], options)) {
+      if (known !== undefined ? !known.has(meta.uid) : view.msnOf(meta.uid) === undefined) continue;
+      const message = new Candidate(ctx, view, meta, needleList);
+      let ok = true;
+      for (const key of command.criteria) {
+        if (!(await matches(message, key))) {
+          ok = false;
+          break;
+        }
       }
+      if (ok) matched.push(meta.uid);
     }
-    if (ok) matched.push(meta.uid);
   }
   const ids = command.uid ? matched : matched.map((u) => view.msnOf(u)!).sort((a, b) => a - b);
   // RFC 9051 §6.4.4: IMAP4rev2 answers SEARCH with ESEARCH (`* SEARCH` is for IMAP4rev1 only).
@@ -80,6 +85,35 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
   }
   done(ctx, command);
 };
+
+/** UIDs per metadata read. */
+const SEARCH_BATCH = 2000;
+
+/** Whether a key needs the message's headers or text (and so its MIME index). */
+function needsContent(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'SENTBEFORE':
+    case 'SENTON':
+    case 'SENTSINCE':
+    case 'FROM':
+    case 'TO':
+    case 'CC':
+    case 'BCC':
+    case 'SUBJECT':
+    case 'HEADER':
+    case 'BODY':
+    case 'TEXT':
+      return true;
+    case 'NOT':
+      return needsContent(key.inner);
+    case 'OR':
+      return needsContent(key.left) || needsContent(key.right);
+    case 'AND':
+      return key.keys.some(needsContent);
+    default:
+      return false;
+  }
+}
 
 /** The BODY / TEXT search strings of a criteria tree, folded, so one pass over a body finds them all. */
 function collectBodyNeedles(key: SearchKey, out: Set<string>): void {
@@ -143,7 +177,7 @@ class Candidate {
   ) {}
 
   get flags(): readonly string[] {
-    return this.view.flagsOf(this.meta.uid);
+    return this.view.flagsOf(this.meta.uid, this.meta.flags);
   }
 
   hasFlag(flag: string): boolean {
@@ -175,6 +209,32 @@ class Candidate {
       }));
     }
     return this.headerFields;
+  }
+
+  /**
+   * The header's values decoded and case-folded. Values the MIME index keeps are decoded and
+   * folded once per index object (the store hands out the same parsed index again while it caches
+   * it), so a repeated SEARCH on them costs a lookup per message.
+   */
+  async foldedHeader(name: string): Promise<string[]> {
+    const lower = name.toLowerCase();
+    const key = INDEXED_FIELDS.get(lower);
+    if (key !== undefined && this.headerFields === undefined) {
+      const index = await this.mime();
+      const envelope = index.root.envelope;
+      if (envelope !== undefined && !index.limits?.includes('header')) {
+        let memo = foldedFields.get(envelope);
+        if (memo === undefined) foldedFields.set(envelope, (memo = new Map()));
+        let folded = memo.get(key);
+        if (folded === undefined) {
+          const value = envelope[key];
+          folded = value === undefined ? null : fold(decodeWords(value));
+          memo.set(key, folded);
+        }
+        return folded === null ? [] : [folded];
+      }
+    }
+    return (await this.header(name)).map(fold);
   }
 
   async header(name: string): Promise<string[]> {
@@ -231,6 +291,18 @@ class Candidate {
     }
     return matcher.found;
   }
+}
+
+/** Decoded, folded envelope values, per (shared, immutable) parsed index envelope. */
+const foldedFields = new WeakMap<RawEnvelope, Map<keyof RawEnvelope, string | null>>();
+
+/** Search strings folded once per SEARCH, not once per message. */
+const foldedNeedles = new WeakMap<SearchKey, string>();
+
+function needleOf(key: SearchKey & { readonly value: string }): string {
+  let folded = foldedNeedles.get(key);
+  if (folded === undefined) foldedNeedles.set(key, (folded = fold(key.value)));
+  return folded;
 }
 
 /** Header fields whose (first) raw value the MIME index holds, by lowercased name. */
@@ -342,12 +414,16 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
     case 'TO':
     case 'CC':
     case 'BCC':
-    case 'SUBJECT':
-      return (await m.header(key.key)).some((v) => contains(v, key.value));
+    case 'SUBJECT': {
+      const needle = needleOf(key);
+      return (await m.foldedHeader(key.key)).some((v) => v.includes(needle));
+    }
     case 'HEADER': {
-      const values = await m.header(key.field);
+      const values = await m.foldedHeader(key.field);
       // RFC 9051 §6.4.4: an empty string matches every message that has the field.
-      return key.value === '' ? values.length > 0 : values.some((v) => contains(v, key.value));
+      if (key.value === '') return values.length > 0;
+      const needle = needleOf(key);
+      return values.some((v) => v.includes(needle));
     }
     case 'BODY':
       return m.bodyContains(key.value);

@@ -25,9 +25,25 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
     ctx.tagged(command.tag, 'NO', 'No such mailbox', { name: 'NONEXISTENT' });
     return;
   }
-  const messages = await ctx.store.fetchMessages(info.id, [[1, Infinity]]);
   const readOnly = command.name === 'EXAMINE';
-  const view = new MailboxView(info.id, info.name, info.uidValidity, readOnly, messages, info.highestModseq);
+  // The UIDs (for the MSN map), the first unseen (rev1 [UNSEEN n]) and the keywords: from the
+  // store's UID listing and the mailbox's keyword list when it has them, else from every
+  // message's metadata.
+  let view: MailboxView;
+  let firstUnseen = 0;
+  const keywords = new Set<string>(info.keywords ?? []);
+  if (ctx.store.listUids !== undefined && info.keywords !== undefined) {
+    const listing = await ctx.store.listUids(info.id);
+    view = new MailboxView(info.id, info.name, info.uidValidity, readOnly, listing.uids, info.highestModseq);
+    firstUnseen = listing.firstUnseen;
+  } else {
+    const messages = await ctx.store.fetchMessages(info.id, [[1, Infinity]]);
+    view = new MailboxView(info.id, info.name, info.uidValidity, readOnly, messages, info.highestModseq);
+    firstUnseen = messages.find((m) => !m.flags.includes('\\Seen'))?.uid ?? 0;
+    if (info.keywords === undefined) {
+      for (const m of messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
+    }
+  }
   // RFC 3501 §2.3.2: \Recent goes to the first session that sees a message; EXAMINE shows the
   // messages no session claimed yet without claiming them.
   const store = ctx.store;
@@ -35,14 +51,11 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
   view.claimRecent = readOnly
     ? (uid) => uid > recentMark(store, info.id, info.uidValidity)
     : (uid) => claimRecent(store, info.id, info.uidValidity, uid);
-  for (const m of [...messages].sort((a, b) => a.uid - b.uid)) {
-    if (m.uid > mark && view.claimRecent(m.uid)) view.recent.add(m.uid);
+  for (let i = view.firstIndexAtLeast(mark + 1); i < view.uids.length; i++) {
+    const uid = view.uids[i]!;
+    if (view.claimRecent(uid)) view.recent.add(uid);
   }
   ctx.setSelected(view);
-  const keywords = new Set<string>(info.keywords ?? []);
-  if (info.keywords === undefined) {
-    for (const m of messages) for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
-  }
   const flags = [...SYSTEM, ...keywords];
   const rev1 = !ctx.rev2;
   ctx.send({ type: 'exists', count: view.exists });
@@ -55,14 +68,14 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
     code: { name: 'PERMANENTFLAGS', data: readOnly ? '()' : `(${[...flags, '\\*'].join(' ')})` },
     text: readOnly ? 'No permanent flags' : 'Flags permitted',
   });
-  if (rev1) {
-    const firstUnseen = messages.findIndex((m) => !m.flags.includes('\\Seen'));
-    if (firstUnseen !== -1)
+  if (rev1 && firstUnseen !== 0) {
+    const msn = view.msnOf(firstUnseen);
+    if (msn !== undefined)
       ctx.send({
         type: 'status',
         tag: '*',
         status: 'OK',
-        code: { name: 'UNSEEN', data: String(firstUnseen + 1) },
+        code: { name: 'UNSEEN', data: String(msn) },
         text: 'First unseen',
       });
   }
@@ -77,7 +90,8 @@ export const select: Handler<CommandOf<'SELECT' | 'EXAMINE'>> = async (ctx, comm
     type: 'status',
     tag: '*',
     status: 'OK',
-    code: { name: 'UIDNEXT', data: String(info.uidNext) },
+    // The listing may be a moment younger than `info`: UIDNEXT stays above every UID it shows.
+    code: { name: 'UIDNEXT', data: String(Math.max(info.uidNext, view.maxUid + 1)) },
     text: 'Predicted next UID',
   });
   if (ctx.rev2) {

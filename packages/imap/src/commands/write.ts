@@ -82,10 +82,18 @@ export const store: Handler<CommandOf<'STORE'>> = async (ctx, command) => {
   }
   if (!command.silent) {
     const rev1 = !ctx.rev2;
+    // Messages the STORE left as they were: their flags come from the store.
+    const unknown = live.filter((uid) => !view.knowsFlags(uid));
+    const stored = new Map<number, readonly string[]>();
+    for (let i = 0; i < unknown.length; i += 500) {
+      for (const meta of await ctx.store.fetchMessages(view.mailboxId, unknown.slice(i, i + 500)))
+        stored.set(meta.uid, meta.flags);
+    }
     for (const uid of live) {
       const msn = view.msnOf(uid);
-      if (msn === undefined) continue;
-      const flags = view.displayFlags(uid, rev1);
+      // Gone from the store meanwhile (its EXPUNGE is on its way): no flags to show.
+      if (msn === undefined || (!view.knowsFlags(uid) && !stored.has(uid))) continue;
+      const flags = view.displayFlags(uid, rev1, stored.get(uid));
       ctx.send({
         type: 'fetch',
         seq: msn,

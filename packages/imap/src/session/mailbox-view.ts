@@ -1,6 +1,6 @@
 import type { FlagChange, MailboxChange, MessageMeta } from '@mailwire/store';
 import type { Response } from '../codec/response.js';
-import type { SequenceSet } from '../codec/types.js';
+import type { SeqNumber, SequenceSet } from '../codec/types.js';
 
 /**
  * The session's view of its selected mailbox: message sequence numbers (MSN) ↔ UIDs, flags as
@@ -15,6 +15,11 @@ import type { SequenceSet } from '../codec/types.js';
 export class MailboxView {
   /** UIDs in MSN order (MSN = index + 1). */
   uids: number[] = [];
+  /**
+   * Flags as last told to the client, for the messages whose flags the session learnt after it
+   * selected the mailbox (its own STORE, the change feed, new messages, or metadata passed to the
+   * constructor). Other messages' flags are the store's: callers pass them in (`flagsOf(uid, stored)`).
+   */
   private flags = new Map<number, { flags: readonly string[]; modseq: number }>();
   /** UIDs the client has not been told about yet. */
   private pendingNew: FlagChange[] = [];
@@ -34,12 +39,18 @@ export class MailboxView {
     public name: string,
     readonly uidValidity: number,
     readonly readOnly: boolean,
-    messages: readonly MessageMeta[],
+    /** The mailbox's messages ascending by UID: their metadata, or only their UIDs. */
+    messages: readonly MessageMeta[] | ArrayLike<number>,
     highestModseq: number,
   ) {
-    for (const m of messages) {
-      this.uids.push(m.uid);
-      this.flags.set(m.uid, { flags: m.flags, modseq: m.modseq });
+    const length = messages.length;
+    if (length > 0 && typeof messages[0] === 'number') {
+      this.uids = Array.from(messages as ArrayLike<number>);
+    } else {
+      for (const m of messages as readonly MessageMeta[]) {
+        this.uids.push(m.uid);
+        this.flags.set(m.uid, { flags: m.flags, modseq: m.modseq });
+      }
     }
     this.highestModseq = highestModseq;
   }
@@ -52,8 +63,14 @@ export class MailboxView {
     return this.uids[this.uids.length - 1] ?? 0;
   }
 
-  flagsOf(uid: number): readonly string[] {
-    return this.flags.get(uid)?.flags ?? [];
+  /** The flags as last told to the client, else `stored` (the store's, from its metadata). */
+  flagsOf(uid: number, stored: readonly string[] = []): readonly string[] {
+    return this.flags.get(uid)?.flags ?? stored;
+  }
+
+  /** Whether the session tracks this message's flags itself (else `flagsOf` needs the store's). */
+  knowsFlags(uid: number): boolean {
+    return this.flags.has(uid);
   }
 
   msnOf(uid: number): number | undefined {
@@ -75,6 +92,11 @@ export class MailboxView {
     if (set === '$') {
       const known = new Set(this.uids);
       return (saved ?? []).filter((u) => known.has(u));
+    }
+    if (set.length === 1) {
+      // One range (`1:*`, `1:1000`, `42`): already ascending and unique, no set to build.
+      const only = this.resolveRange(set[0]!, uid);
+      if (only !== 'bad') return only;
     }
     const out = new Set<number>();
     if (uid) {
@@ -100,6 +122,34 @@ export class MailboxView {
       }
     }
     return [...out].sort((p, q) => p - q);
+  }
+
+  /** One range of a sequence set as ascending UIDs; `'bad'`: let the general path decide. */
+  private resolveRange([a, b]: readonly [SeqNumber, SeqNumber], uid: boolean): number[] | 'bad' {
+    const max = uid ? this.maxUid : this.uids.length;
+    if (max === 0) return 'bad';
+    const x = a === '*' ? max : a;
+    const y = b === '*' ? max : b;
+    const lo = Math.min(x, y);
+    const hi = Math.max(x, y);
+    if (uid) {
+      if (lo > max) return 'bad';
+      return this.uids.slice(this.firstIndexAtLeast(lo), this.firstIndexAtLeast(hi + 1));
+    }
+    if (lo === 0 || hi > max) return 'bad';
+    return this.uids.slice(lo - 1, hi);
+  }
+
+  /** Index of the first UID ≥ `uid` (the length when none). */
+  firstIndexAtLeast(uid: number): number {
+    let i = 0;
+    let j = this.uids.length;
+    while (i < j) {
+      const mid = (i + j) >> 1;
+      if (this.uids[mid]! < uid) i = mid + 1;
+      else j = mid;
+    }
+    return i;
   }
 
   private *uidsBetween(lo: number, hi: number): Generator<number> {
@@ -230,10 +280,10 @@ export class MailboxView {
   }
 
   /** Flags as shown to the client: `\Recent` added for IMAP4rev1 sessions. */
-  displayFlags(uid: number, rev1: boolean): string[] {
-    const flags = [...this.flagsOf(uid)];
-    if (rev1 && this.recent.has(uid)) flags.push('\\Recent');
-    return flags;
+  displayFlags(uid: number, rev1: boolean, stored?: readonly string[]): readonly string[] {
+    const known = this.flagsOf(uid, stored);
+    if (!rev1 || !this.recent.has(uid)) return known;
+    return [...known, '\\Recent'];
   }
 
   /** True when something is waiting to be reported. */

@@ -3,7 +3,7 @@ import type { Account, MailStore } from '@mailwire/store';
 import { parseCommand } from '../codec/command-parser.js';
 import { type CommandFrame, type Fragment, Fragmentizer } from '../codec/fragmentizer.js';
 import type { LiteralSource, Response, ResponseCode, StatusName } from '../codec/response.js';
-import { serializeResponseParts } from '../codec/response.js';
+import { serializeResponseParts, serializeResponses } from '../codec/response.js';
 import type { Command } from '../codec/types.js';
 import { HANDLERS } from '../commands/index.js';
 import type { CommandContext, SessionState } from '../commands/context.js';
@@ -227,6 +227,11 @@ export class ImapServerSession implements CommandContext {
       if (part instanceof Uint8Array) this.push(part);
       else throw new UsageError('ERR_INVALID_STATE', 'send() with a streamed literal: use sendStreaming()');
     }
+  }
+
+  sendMany(responses: readonly Response[]): void {
+    if (responses.length === 1) this.send(responses[0]!);
+    else if (responses.length > 1) this.push(serializeResponses(responses));
   }
 
   /** Sends a response whose literals may be streamed from the store, with backpressure. */
