@@ -32,6 +32,7 @@ import {
   createReadStream,
   linkSync,
   existsSync,
+  fsync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -39,6 +40,7 @@ import {
   renameSync,
   rmSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { link, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -104,6 +106,13 @@ export class BlobStore {
   ): Promise<StagedBlob> {
     const tmpPath = join(this.#tmp, `${this.#prefix}-${++this.#counter}`);
     const hasher = createHash('sha256');
+    if (source instanceof Uint8Array && source.byteLength <= SMALL_STAGE && options.sync === false) {
+      // Small message already in memory: one synchronous write costs less than three round trips
+      // through libuv's thread pool (open, write, close), which queue behind other fsyncs.
+      if (source.byteLength > maxSize) throw new BlobTooLargeError(maxSize);
+      writeFileSync(tmpPath, source, { flag: 'wx' });
+      return { hash: hasher.update(source).digest('hex'), size: source.byteLength, tmpPath };
+    }
     const file = await open(tmpPath, 'wx');
     let size = 0;
     let ok = false;
@@ -130,15 +139,15 @@ export class BlobStore {
     return { hash: hasher.digest('hex'), size, tmpPath };
   }
 
-  /** fsyncs a file staged with `{ sync: false }` (the group committer's first step). */
+  /**
+   * fsyncs a file staged with `{ sync: false }` (the group committer's first step). Skipped when
+   * the final name exists: a final name is only ever created from a file already fsynced (here,
+   * `prepare()`, `ensure()`), so identical content is durable already; `ensure()` fsyncs the
+   * temp file itself if it has to link it after all.
+   */
   async syncStaged(staged: StagedBlob): Promise<void> {
-    if (!this.#fsync) return;
-    const file = await open(staged.tmpPath, 'r');
-    try {
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    if (!this.#fsync || existsSync(this.path(staged.hash))) return;
+    await fsyncPath(staged.tmpPath);
   }
 
   /**
@@ -146,9 +155,9 @@ export class BlobStore {
    * without making the name durable: returns the shard directory to fsync (`syncDirs`). Also when
    * the name existed, since it may be another writer's link whose directory fsync is still running.
    */
-  async linkStaged(staged: StagedBlob): Promise<string> {
+  linkStaged(staged: StagedBlob): string {
     try {
-      await link(staged.tmpPath, this.path(staged.hash));
+      linkSync(staged.tmpPath, this.path(staged.hash));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -162,13 +171,7 @@ export class BlobStore {
 
   /** fsyncs one directory (asynchronously, in libuv's thread pool). */
   async syncDirAsync(dir: string): Promise<void> {
-    if (!this.#fsync) return;
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    if (this.#fsync) await fsyncPath(dir);
   }
 
   /** Outside any lock: gives the staged file its final name (if missing) and makes that durable. */
@@ -184,6 +187,8 @@ export class BlobStore {
     const dest = this.path(staged.hash);
     if (existsSync(dest)) return;
     this.#makeShard(staged.hash);
+    // The temp file may have skipped its fsync (`syncStaged` does when the name existed then).
+    this.#syncFile(staged.tmpPath);
     linkSync(staged.tmpPath, dest);
     this.#syncDir(join(this.root, staged.hash.slice(0, 2)));
   }
@@ -271,6 +276,10 @@ export class BlobStore {
     this.#syncDir(this.root);
   }
 
+  #syncFile(path: string): void {
+    this.#syncDir(path);
+  }
+
   #syncDir(dir: string): void {
     if (!this.#fsync) return;
     const fd = openSync(dir, 'r');
@@ -280,6 +289,28 @@ export class BlobStore {
       closeSync(fd);
     }
   }
+}
+
+/** Messages up to this size given as bytes are written synchronously by `stage()`. */
+const SMALL_STAGE = 256 * 1024;
+
+/**
+ * fsyncs a file or directory: only the fsync itself goes to libuv's thread pool (open and close are
+ * cheap and run here), so concurrent calls queue one pool job each.
+ */
+function fsyncPath(path: string): Promise<void> {
+  const fd = openSync(path, 'r');
+  return new Promise<void>((resolve, reject) => {
+    fsync(fd, (error) => {
+      try {
+        closeSync(fd);
+      } catch {
+        // The fsync's answer is what matters; a failed close leaks nothing (the fd is gone).
+      }
+      if (error) reject(error);
+      else resolve();
+    });
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -28,7 +28,9 @@
 import type { BlobStore, StagedBlob } from './blob-store.js';
 
 /** The outcome of one job inside the batch transaction. */
-export type JobOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+export type JobOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown };
 
 /** Runs the jobs' metadata as one transaction; one outcome per job, in order. Throws when the whole transaction failed. */
 export type Transact<C> = (runs: readonly ((ctx: C) => unknown)[]) => JobOutcome[];
@@ -148,7 +150,7 @@ export class GroupCommitter<C> {
     // 2. Final names, then each distinct directory once.
     const dirs = new Map<string, Job<C>[]>();
     await each(async (file, job) => {
-      const dir = await this.#blobs.linkStaged(file);
+      const dir = this.#blobs.linkStaged(file);
       const owners = dirs.get(dir);
       if (owners === undefined) dirs.set(dir, [job]);
       else owners.push(job);
