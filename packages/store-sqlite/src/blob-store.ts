@@ -42,7 +42,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { link, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A message written to `tmp/`, hashed and fsynced, not yet referenced. */

@@ -279,7 +279,10 @@ export class SqliteStore implements MailStore {
     }
     this.path = options.path;
     this.#blobs = new BlobStore(join(options.path, 'blobs'), { fsync: options.fsync ?? true });
-    this.#committer = new GroupCommitter({ blobs: this.#blobs, transact: (runs) => this.#transactJobs(runs) });
+    this.#committer = new GroupCommitter({
+      blobs: this.#blobs,
+      transact: (runs) => this.#transactJobs(runs),
+    });
     const realPath = realpathSync(options.path);
     let feed = feeds.get(realPath);
     if (feed === undefined) feeds.set(realPath, (feed = new Map()));
@@ -829,9 +832,12 @@ export class SqliteStore implements MailStore {
         let staged: StagedBlob;
         try {
           // No fsync here: the group committer fsyncs the batch's files together.
-          staged = await this.#blobs.stage(sourceChunks(p.item.source), this.#maxMessageSize, {
-            sync: false,
-          });
+          const source = p.item.source;
+          staged = await this.#blobs.stage(
+            source instanceof Uint8Array ? source : sourceChunks(source),
+            this.#maxMessageSize,
+            { sync: false },
+          );
         } catch (error) {
           if (error instanceof BlobTooLargeError) throw new TooLargeError(this.#maxMessageSize);
           throw backend(error);
