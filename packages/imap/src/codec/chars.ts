@@ -84,7 +84,11 @@ export class KeywordTable {
   private readonly offsets: Int32Array;
 
   constructor(words: Iterable<string>) {
-    const unique = [...new Set(words)].filter((w) => w.length > 0);
+    // Property keys are internalized strings: the table hands out the engine's canonical copy of
+    // each word, so the grammar's `switch`/`===` against literals compares pointers.
+    const unique = Object.keys(Object.fromEntries([...words].map((w) => [w, true]))).filter(
+      (w) => w.length > 0,
+    );
     let size = 16;
     while (size < unique.length * 4) size *= 2;
     this.mask = size - 1;
