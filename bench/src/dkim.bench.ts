@@ -341,7 +341,7 @@ export async function run(): Promise<string> {
     }
   out +=
     '\nSame messages, same keys, relaxed/relaxed, one signature; both verifiers read the key from the same in-memory DNS answers. ' +
-    '`@mailwire/auth` signs the same headers plus over-signed ones (RFC 6376 §8.15), so its header hash covers a little more. ' +
+    'Each library signs its own default header list (`@mailwire/auth` also over-signs, RFC 6376 §8.15). ' +
     `Load average ${loadBefore.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared with other builds): compare the ratios, not the absolute rates.\n`;
   return out;
 }
