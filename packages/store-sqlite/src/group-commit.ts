@@ -35,8 +35,11 @@ export type JobOutcome =
 /** Runs the jobs' metadata as one transaction; one outcome per job, in order. Throws when the whole transaction failed. */
 export type Transact<C> = (runs: readonly ((ctx: C) => unknown)[]) => JobOutcome[];
 
+/** The file steps the committer needs (a `BlobStore`). */
+export type BatchFiles = Pick<BlobStore, 'syncStaged' | 'linkStaged' | 'syncDirAsync'>;
+
 export interface GroupCommitOptions<C> {
-  readonly blobs: BlobStore;
+  readonly blobs: BatchFiles;
   readonly transact: Transact<C>;
   /** A batch closes once it holds this many files (a single larger job still forms one batch). Default 512. */
   readonly maxBatchFiles?: number;
@@ -61,7 +64,7 @@ export interface GroupCommitStats {
 }
 
 export class GroupCommitter<C> {
-  readonly #blobs: BlobStore;
+  readonly #blobs: BatchFiles;
   readonly #transact: Transact<C>;
   readonly #maxBatchFiles: number;
   readonly #concurrency: number;
