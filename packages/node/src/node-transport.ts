@@ -144,6 +144,7 @@ export class NodeTransport implements Transport {
   private upgrading = false;
   private idleMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lastActivity = 0;
   private readonly lingerMs: number;
   private blockedWrites = 0;
   private idleExpired = false;
@@ -203,6 +204,9 @@ export class NodeTransport implements Transport {
   /** Changes the idle timeout (e.g. IMAP IDLE allows longer silences); 0 disables it. */
   setIdleTimeout(ms: number): void {
     this.idleMs = ms;
+    // A new period length: a timer set for the old one may be too late.
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.armIdle();
   }
 
@@ -505,18 +509,34 @@ export class NodeTransport implements Transport {
     return promise;
   }
 
+  /**
+   * Restarts the idle period. Activity only records the time: one timer per connection, re-armed
+   * for the rest of the period when it fires early, instead of a new timer per chunk and write.
+   */
   private armIdle(): void {
     this.idleExpired = false;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    if (this.idleMs <= 0 || this.closed) return;
-    this.idleTimer = setTimeout(this.onIdle, this.idleMs);
-    this.idleTimer.unref();
+    if (this.idleMs <= 0 || this.closed) {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      return;
+    }
+    this.lastActivity = performance.now();
+    if (this.idleTimer === undefined) {
+      this.idleTimer = setTimeout(this.onIdle, this.idleMs);
+      this.idleTimer.unref();
+    }
   }
 
   private readonly onIdle = () => {
     this.idleTimer = undefined;
-    if (this.closed) return;
+    if (this.closed || this.idleMs <= 0) return;
+    const left = this.lastActivity + this.idleMs - performance.now();
+    if (left > 0) {
+      // There was activity since the timer was set: wait for the rest of the period.
+      this.idleTimer = setTimeout(this.onIdle, left);
+      this.idleTimer.unref();
+      return;
+    }
     if (this.waiter) {
       this.deliver(TIMEOUT);
     } else if (this.blockedWrites > 0) {

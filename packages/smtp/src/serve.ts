@@ -418,7 +418,9 @@ export async function serve(
     }
     await flush();
   } finally {
-    await abortMessage(new MailwireError('ERR_TRANSPORT_CLOSED', 'connection closed'));
+    // An error (and its stack trace) only when a message was cut off.
+    if (message !== undefined || handler !== undefined)
+      await abortMessage(new MailwireError('ERR_TRANSPORT_CLOSED', 'connection closed'));
     if (reason === 'peer' || reason === 'tlsFailed') transport.destroy();
     else await transport.end().catch(() => undefined);
     try {

@@ -132,6 +132,7 @@ const ACCEPTED = reply(250, '2.0.0', 'OK: message accepted');
 /** The replies of every transaction, serialized once. */
 const HOT = new Set<SmtpReply>([OK, MAIL_OK, RCPT_OK, START_DATA, ACCEPTED]);
 const WIRE = new Map<SmtpReply, Uint8Array>();
+const CACHED = new Map<string, Uint8Array>();
 const BYE = (host: string) => `${host} closing connection`;
 
 interface Transaction {
@@ -209,9 +210,7 @@ export class SmtpServerSession {
       accept: (text?: string) =>
         gate.settle(() => {
           this.greetingQueued = true;
-          this.send(
-            reply(220, undefined, `${options.hostname} ${text ?? (options.lmtp ? 'LMTP' : 'ESMTP')}`),
-          );
+          this.sendCached(220, undefined, `${options.hostname} ${text ?? (options.lmtp ? 'LMTP' : 'ESMTP')}`);
           this.current = 'greeted';
         }),
       reject: (code = 554, enhanced?: string, text = 'No SMTP service here') =>
@@ -415,6 +414,19 @@ export class SmtpServerSession {
     this.out.push(bytes);
   }
 
+  /** Replies every connection sends (greeting, HELO, QUIT), serialized once per text. */
+  private sendCached(code: number, enhanced: string | undefined, text: string): void {
+    const key = `${code} ${enhanced ?? ''} ${text}`;
+    let bytes = CACHED.get(key);
+    if (bytes === undefined) {
+      bytes = serializeReply(reply(code, enhanced, text));
+      // Bounded: host names come from the application, but stay safe if they vary a lot.
+      if (CACHED.size >= 256) CACHED.clear();
+      CACHED.set(key, bytes);
+    }
+    this.out.push(bytes);
+  }
+
   private emit(event: SmtpServerEvent): void {
     this.events.push(event);
   }
@@ -572,7 +584,8 @@ export class SmtpServerSession {
         this.send(this.options.expnReply ?? reply(252, '2.5.0', 'Cannot EXPN list'));
         return;
       case 'QUIT':
-        this.finish('quit', reply(221, '2.0.0', BYE(this.options.hostname)));
+        this.sendCached(221, '2.0.0', BYE(this.options.hostname));
+        this.finish('quit', undefined);
         return;
       case 'STARTTLS':
         this.starttls();
@@ -632,7 +645,7 @@ export class SmtpServerSession {
         this.identified = true;
         this.heloDomain = domain;
         this.current = 'ready';
-        if (verb === 'HELO') this.send(reply(250, undefined, `${this.options.hostname}`));
+        if (verb === 'HELO') this.sendCached(250, undefined, this.options.hostname);
         else
           this.send(
             reply(
