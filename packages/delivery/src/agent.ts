@@ -181,6 +181,8 @@ export class DeliveryAgent {
   private readonly now: () => number;
   private readonly slots: Semaphore;
   private readonly inFlight = new Set<string>();
+  /** MTA-STS policies when `mtaSts.cache` is not given. */
+  private readonly stsCache = createMemoryMtaStsCache();
   private running: Promise<void> | undefined;
   private loop: { stop: boolean; again: boolean; wake?: (() => void) | undefined } | undefined;
 
@@ -487,7 +489,9 @@ export class DeliveryAgent {
             continue; // opportunistic: once more in clear
           }
           if (sts && client.session.failure?.stage === 'starttls') {
-            const reason = `${host.name} did not offer STARTTLS`;
+            const reason = client.session.extensions.has('STARTTLS')
+              ? `${host.name} refused STARTTLS (${replyText(hello.result.reply)})`
+              : `${host.name} did not offer STARTTLS`;
             this.reportMtaSts(sts, {
               resultType: 'starttls-not-supported',
               mxHost: host.name,
@@ -510,8 +514,6 @@ export class DeliveryAgent {
     }
     return { failure };
   }
-
-  private stsCache = createMemoryMtaStsCache();
 
   /** The MTA-STS policy to apply to `domain` (`enforce` or `testing`), if any (RFC 8461 §3, §5). */
   private async mtaStsPolicy(domain: string): Promise<ActivePolicy | undefined> {
