@@ -7,10 +7,13 @@
  *
  * Theory of operation (the crash-safety argument, see docs/store-sqlite.md):
  *
- * 1. `stage()` streams the message into `tmp/` while hashing it, then fsyncs the file. Nothing
- *    refers to it yet; a crash here leaves garbage in `tmp/` that `sweep()` removes.
- * 2. `prepare()`, still outside any lock, hard-links the temp file to its final name (unless that
- *    name exists: same hash, same bytes) and fsyncs the shard directory. The temp name is kept.
+ * 1. `stage()` streams the message into `tmp/` while hashing it; the file is fsynced (by `stage()`
+ *    itself, or with `{ sync: false }` later by `syncStaged()`, which the group committer runs for
+ *    a whole batch at once) before it gets a final name. Nothing refers to it yet; a crash here
+ *    leaves garbage in `tmp/` that `sweep()` removes.
+ * 2. `prepare()` (or `linkStaged()` + `syncDirAsync()`, once per directory for a batch), still
+ *    outside any lock, hard-links the temp file to its final name (unless that name exists: same
+ *    hash, same bytes) and fsyncs the shard directory. The temp name is kept.
  * 3. Inside the metadata write transaction (which holds SQLite's write lock, so nothing in any
  *    process can retire a file meanwhile) `ensure()` checks the final name once more and links it
  *    again from the kept temp file if a concurrent expunge retired it between 2 and 3. The row
