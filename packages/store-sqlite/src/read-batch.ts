@@ -4,7 +4,7 @@
  * metadata or opening one stream per message.
  */
 import { readFileSync } from 'node:fs';
-import type { MailboxUids, MessageMeta } from '@mailwire/store';
+import type { FlagChange, MailboxUids, MessageMeta } from '@mailwire/store';
 import type Database from 'better-sqlite3';
 import { SEEN } from './schema.js';
 import { decodeFlags } from './values.js';
@@ -13,6 +13,7 @@ interface UidStatements {
   readonly uids: Database.Statement;
   readonly firstUnseen: Database.Statement;
   readonly metas: Database.Statement;
+  readonly flags: Database.Statement;
 }
 
 const prepared = new WeakMap<Database.Database, UidStatements>();
@@ -28,6 +29,11 @@ function statements(db: Database.Database): UidStatements {
       metas: db
         .prepare(
           'SELECT uid, modseq, flags, internal_date, size, blob FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? AND modseq > ? ORDER BY uid',
+        )
+        .raw(),
+      flags: db
+        .prepare(
+          'SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid',
         )
         .raw(),
     };
@@ -63,6 +69,19 @@ export function metaRows(
   changedSince: number,
 ): MetaRow[] {
   return statements(db).metas.all(mailboxRowId, from, to, changedSince) as MetaRow[];
+}
+
+/** UID, flags and MODSEQ of one UID range, appended to `out`. Call inside a read transaction. */
+export function flagRows(
+  db: Database.Database,
+  mailboxRowId: number,
+  from: number,
+  to: number,
+  out: FlagChange[],
+): void {
+  for (const row of statements(db).flags.all(mailboxRowId, from, to) as [number, string, number][]) {
+    out.push({ uid: row[0], flags: decodeFlags(row[1]), modseq: row[2] });
+  }
 }
 
 /** Every UID of the mailbox (by its row id), ascending, and the first without `\Seen` (0: none). Call inside a read transaction. */

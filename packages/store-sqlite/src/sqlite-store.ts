@@ -92,7 +92,7 @@ import Database from 'better-sqlite3';
 import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
-import { listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
+import { flagRows, listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
 import { MimeIndexCache } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
@@ -1181,6 +1181,16 @@ export class SqliteStore implements MailStore {
 
   async listUids(mailboxId: string): Promise<MailboxUids> {
     return this._readAsync(() => listUidsOf(this.#db, this.#requireMailbox(mailboxId).id));
+  }
+
+  async fetchFlags(mailboxId: string, uids: UidSet): Promise<FlagChange[]> {
+    const ranges = uidRanges(uids);
+    return this._readAsync(() => {
+      const row = this.#requireMailbox(mailboxId);
+      const out: FlagChange[] = [];
+      for (const [from, to] of ranges) flagRows(this.#db, row.id, from, to, out);
+      return out;
+    });
   }
 
   async readBlobs(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {

@@ -486,6 +486,13 @@ export interface MailStore {
    */
   listUids?(mailboxId: string): Promise<MailboxUids>;
   /**
+   * Optional fast read: the UID, flags and MODSEQ of the messages in the set, ascending by UID —
+   * what `fetchMessages` says about them, without the rest of the metadata (what FETCH FLAGS and
+   * flag searches need). Callers fall back to `fetchMessages` when an adapter lacks it. Rejects
+   * with `ERR_STORE_NOT_FOUND` for an unknown mailbox.
+   */
+  fetchFlags?(mailboxId: string, uids: UidSet): Promise<FlagChange[]>;
+  /**
    * Optional fast read: the whole contents of several blobs (ids from `MessageMeta.blobId`) at
    * once, in the order asked, `undefined` for an id the store does not know (e.g. the message was
    * expunged meanwhile). Each result is a fresh buffer the caller may keep. Meant for many small

@@ -124,6 +124,43 @@ export function serializeResponses(responses: readonly Response[]): Uint8Array {
   return w.toBytes();
 }
 
+/** One FETCH item alone (e.g. `ENVELOPE (…)`), for callers that cache items' wire bytes. */
+export function serializeFetchItem(item: FetchValue): Uint8Array {
+  const w = new WireWriter('plain');
+  writeFetchValue(w, item, (source) => {
+    throw new UsageError(
+      'ERR_INVALID_STATE',
+      `serializeFetchItem: streamed literal of ${source.size} octets`,
+    );
+  });
+  return w.toBytes();
+}
+
+/**
+ * Writes `* seq FETCH (…)` and its CRLF into `w`; an item given as bytes is one serialised
+ * before (`serializeFetchItem`) and is copied as is.
+ */
+export function writeFetchResponse(
+  w: WireWriter,
+  seq: number,
+  items: readonly (FetchValue | Uint8Array)[],
+): void {
+  w.text(`* ${seq} FETCH (`);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) w.text(' ');
+    const item = items[i]!;
+    if (item instanceof Uint8Array) w.bytes(item);
+    else
+      writeFetchValue(w, item, (source) => {
+        throw new UsageError(
+          'ERR_INVALID_STATE',
+          `writeFetchResponse: streamed literal of ${source.size} octets`,
+        );
+      });
+  }
+  w.text(')\r\n');
+}
+
 /** Serializes a response, leaving `LiteralSource`s (after their `{n}` header) to be streamed. */
 export function serializeResponseParts(response: Response): ResponsePart[] {
   const w = new WireWriter('plain');

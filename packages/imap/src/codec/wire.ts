@@ -23,6 +23,13 @@ export class WireWriter {
     readonly literalMode: LiteralMode = 'plain',
   ) {}
 
+  /** Octets written and not yet taken. */
+  get size(): number {
+    let n = this.pending.length;
+    for (const part of this.parts) n += part.length;
+    return n;
+  }
+
   /** ASCII text, written as is. */
   text(text: string): this {
     this.pending += text;

@@ -28,6 +28,8 @@ export interface CommandContext {
   send(response: Response): void;
   /** Sends several responses (no streamed literal among them) as one output chunk. */
   sendMany(responses: readonly Response[]): void;
+  /** Queues responses already serialised (complete lines, e.g. by `writeFetchResponse`). */
+  sendRaw(bytes: Uint8Array): void;
   sendStreaming(response: Response): Promise<void>;
   /** Whether queued output is above the backpressure mark (`drained()` then waits for the driver). */
   readonly backlogged: boolean;

@@ -6,8 +6,16 @@ import {
   resolvePart,
   resolveSection,
 } from '@mailwire/mime';
-import type { MessageMeta, UidSet } from '@mailwire/store';
-import type { BodyData, FetchValue, LiteralSource, Response } from '../codec/response.js';
+import type { FlagChange, MessageMeta, UidSet } from '@mailwire/store';
+import {
+  type BodyData,
+  type FetchValue,
+  type LiteralSource,
+  type Response,
+  serializeFetchItem,
+  writeFetchResponse,
+} from '../codec/response.js';
+import { WireWriter } from '../codec/wire.js';
 import type { FetchItem, Partial, Section } from '../codec/types.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
 import { bodyStructureOf, envelopeOf, mimeIndexOf, readBytes, toDateTime } from './message.js';
@@ -79,20 +87,26 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   // Responses ready to go, serialised together (one output chunk per batch, not one per message).
   let ready: Response[] = [];
   let readyBytes = 0;
+  // In-memory FETCH lines of the batch (see below), queued as one chunk.
+  const lines = new WireWriter('plain');
   const sendReady = async () => {
+    const written = lines.toBytes();
+    if (written.length > 0) ctx.sendRaw(written);
     if (ready.length > 0) ctx.sendMany(ready);
     ready = [];
     readyBytes = 0;
     if (ctx.backlogged) await ctx.drained();
   };
+  // FETCH FLAGS (the client's resynchronisation): only UIDs, flags and MODSEQs from the store.
+  const flagsOnly = ctx.store.fetchFlags !== undefined && items.every(FLAGS_ONLY);
   // Metadata in batches, so a FETCH 1:* over a large mailbox stays bounded.
-  for (let i = 0; i < live.length; i += BATCH) {
-    const batch = live.slice(i, i + BATCH);
-    const metas = await ctx.store.fetchMessages(
-      view.mailboxId,
-      uidSetOf(view, batch),
-      needsIndex ? { mimeIndex: true } : {},
-    );
+  const batchSize = needsIndex || !inMemory ? BATCH : METADATA_BATCH;
+  for (let i = 0; i < live.length; i += batchSize) {
+    const batch = live.slice(i, i + batchSize);
+    const set = uidSetOf(view, batch);
+    const metas = flagsOnly
+      ? (await ctx.store.fetchFlags!(view.mailboxId, set)).map(flagsMeta)
+      : await ctx.store.fetchMessages(view.mailboxId, set, needsIndex ? { mimeIndex: true } : {});
     bodies?.reset();
     for (let k = 0; k < metas.length; k++) {
       const meta = metas[k]!;
@@ -100,10 +114,23 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       if (msn === undefined || view.expunged.has(meta.uid)) continue;
       const cached = needsIndex ? cachedIndex(meta) : undefined;
       if (inMemory && (!needsIndex || cached !== undefined)) {
-        // Everything from metadata and the cached index: no await per message.
-        const values: FetchValue[] = [];
-        for (const item of items) values.push(memoryValue(view, meta, cached, item, rev1)!);
-        ready.push({ type: 'fetch', seq: msn, items: values });
+        // Everything from metadata and the cached index, written straight into the batch's
+        // buffer: no await and no response object per message.
+        if (ready.length > 0) {
+          // Keep the order: responses gathered before this one go first.
+          ctx.sendMany(ready);
+          ready = [];
+          readyBytes = 0;
+        }
+        const values: (FetchValue | Uint8Array)[] = [];
+        for (const item of items) {
+          values.push(
+            cached !== undefined && STRUCTURE(item)
+              ? structureBytes(cached, item.item as StructureItem)
+              : memoryValue(view, meta, cached, item, rev1)!,
+          );
+        }
+        writeFetchResponse(lines, msn, values);
         continue;
       }
       if (bodies !== undefined && !bodies.has(meta.uid)) await bodies.load(metas, k, threshold);
@@ -118,6 +145,7 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
         return;
       }
       const response: Response = { type: 'fetch', seq: msn, items: values };
+      if (lines.size > 0) await sendReady();
       if (values.some(streamed)) {
         await sendReady();
         await ctx.sendStreaming(response);
@@ -144,8 +172,42 @@ function uidSetOf(view: NonNullable<CommandContext['selected']>, batch: readonly
   return a !== undefined && b !== undefined && b - a === batch.length - 1 ? [[first, last]] : batch;
 }
 
+type StructureItem = 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY';
+
+const STRUCTURE = (item: FetchItem) =>
+  item.item === 'ENVELOPE' || item.item === 'BODYSTRUCTURE' || item.item === 'BODY';
+
+/**
+ * Wire bytes of ENVELOPE, BODYSTRUCTURE and BODY per parsed MIME index. Stores hand out the same
+ * (immutable) index object while they cache it, and these items depend on nothing else, so a
+ * repeated FETCH of them copies bytes instead of rebuilding and re-serialising the trees. The
+ * entries live as long as the store keeps the index object.
+ */
+const structures = new WeakMap<MimeIndex, { [K in StructureItem]?: Uint8Array }>();
+
+function structureBytes(index: MimeIndex, item: StructureItem): Uint8Array {
+  let entry = structures.get(index);
+  if (entry === undefined) structures.set(index, (entry = {}));
+  let bytes = entry[item];
+  if (bytes === undefined) {
+    const value = item === 'ENVELOPE' ? envelopeOf(index) : bodyStructureOf(index, item === 'BODYSTRUCTURE');
+    entry[item] = bytes = serializeFetchItem({ item, value });
+  }
+  return bytes;
+}
+
 /** UIDs per metadata read. */
 const BATCH = 500;
+/** UIDs per metadata read when no MIME index or message data is needed. */
+const METADATA_BATCH = 2000;
+
+const FLAGS_ONLY = (item: FetchItem) =>
+  item.item === 'FLAGS' || item.item === 'UID' || item.item === 'MODSEQ';
+
+/** What `fetchFlags` returns, as the metadata `memoryValue` reads (only UID, flags and MODSEQ). */
+function flagsMeta(m: FlagChange): MessageMeta {
+  return { uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: 0, size: 0, blobId: '' };
+}
 /** Bytes of message data gathered before the responses holding them are serialised and queued. */
 const READY_BYTES = 1024 * 1024;
 /** Most bytes one `readBlobs` call asks for. */

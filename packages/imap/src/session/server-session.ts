@@ -234,6 +234,10 @@ export class ImapServerSession implements CommandContext {
     else if (responses.length > 1) this.push(serializeResponses(responses));
   }
 
+  sendRaw(bytes: Uint8Array): void {
+    this.push(bytes);
+  }
+
   /** Sends a response whose literals may be streamed from the store, with backpressure. */
   async sendStreaming(response: Response): Promise<void> {
     for (const part of serializeResponseParts(response)) {

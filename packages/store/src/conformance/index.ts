@@ -8,7 +8,7 @@
  * It registers `describe`/`it` suites for the twelve properties of the store issue: UIDVALIDITY,
  * UIDs under concurrency, MODSEQ and `changesSince`, atomic append/copy/move/expunge, flags and
  * keywords, byte fidelity and streaming, dedup, quota, the change feed, the mailbox tree, the POP3
- * maildrop and crash safety, plus the optional fast reads (`listUids`, `readBlobs`) where the
+ * maildrop and crash safety, plus the optional fast reads (`listUids`, `fetchFlags`, `readBlobs`) where the
  * adapter implements them. Checks that need a restart, a second store instance, several
  * processes or a crash run only when the adapter supplies the matching hook.
  */

@@ -1,5 +1,5 @@
 /**
- * The optional fast reads (`listUids`, `readBlobs`): each check runs only when the adapter
+ * The optional fast reads (`listUids`, `fetchFlags`, `readBlobs`): each check runs only when the adapter
  * implements the method, and holds it to what `fetchMessages` and `readMessage` say.
  */
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,38 @@ export function optionalReadsSuite(h: Harness): void {
       const gone = await store.createMailbox(account.id, 'Gone');
       await store.deleteMailbox(account.id, 'Gone');
       await expectStoreError(store.listUids(gone.id), 'ERR_STORE_NOT_FOUND');
+    });
+
+    it('fetchFlags agrees with fetchMessages on UIDs, flags and MODSEQ', async () => {
+      const { store, inbox } = await h.fixture();
+      if (store.fetchFlags === undefined) return;
+      expect(await store.fetchFlags(inbox.id, ALL)).toEqual([]);
+      const flags = [['\\Seen'], [], ['$Work', '\\Flagged'], ['\\Answered']];
+      for (const [i, f] of flags.entries()) await append(store, inbox.id, message(`flags ${i}`), f);
+      const metas = await store.fetchMessages(inbox.id, ALL);
+      await store.setFlags(inbox.id, [metas[1]!.uid], { mode: 'add', flags: ['\\Deleted'] });
+      const uids = metas.map((m) => m.uid);
+      for (const set of [
+        ALL,
+        [uids[3]!, [uids[0]!, uids[1]!]] as const,
+        [uids[2]!],
+        [[uids[3]! + 1, Infinity]] as const,
+      ]) {
+        const expected = (await store.fetchMessages(inbox.id, set)).map((m) => ({
+          uid: m.uid,
+          flags: [...m.flags].sort(),
+          modseq: m.modseq,
+        }));
+        const got = (await store.fetchFlags(inbox.id, set)).map((m) => ({
+          uid: m.uid,
+          flags: [...m.flags].sort(),
+          modseq: m.modseq,
+        }));
+        expect(got).toEqual(expected);
+      }
+      const gone = await store.createMailbox((await store.getMailboxById(inbox.id))!.accountId, 'Gone');
+      await store.deleteMailbox(gone.accountId, 'Gone');
+      await expectStoreError(store.fetchFlags(gone.id, ALL), 'ERR_STORE_NOT_FOUND');
     });
 
     it('readBlobs returns what readMessage streams, in the order asked, undefined for unknown ids', async () => {

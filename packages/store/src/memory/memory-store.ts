@@ -875,6 +875,14 @@ class MemoryStore implements MailStore {
     return { uids, firstUnseen };
   }
 
+  async fetchFlags(mailboxId: string, uids: UidSet): Promise<FlagChange[]> {
+    return this.select(this.mailbox(mailboxId), uids).map((m) => ({
+      uid: m.uid,
+      flags: m.flags,
+      modseq: m.modseq,
+    }));
+  }
+
   async readBlobs(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     this.check();
     return blobIds.map((id) => {
