@@ -63,20 +63,21 @@ export function ascii(bytes: Uint8Array, start: number, end: number): string {
   return text;
 }
 
-/** One step of the keyword hash over an upper-cased byte (see `KeywordTable`). */
-export function hashStep(h: number, upper: number): number {
-  return (Math.imul(h, 31) + upper) | 0;
-}
-
 /**
- * Upper-case keywords the grammars know, interned by a hash of their upper-cased bytes: a
- * keyword read from the wire comes back as the same constant string, no allocation. The table is
- * open-addressed in flat arrays (no Map, no buckets), and a tokenizer that computes the hash with
- * `hashStep` while it scans the word calls `find` directly, so the bytes are walked once.
+ * Upper-case keywords the grammars know, interned: a keyword read from the wire comes back as the
+ * same constant string, no allocation.
+ *
+ * A word's key is its last 8 upper-cased bytes packed into two int32s (`lo` the last 4, `hi`
+ * the 4 before), which a tokenizer accumulates while it scans the word (`hi = (hi << 8) |
+ * (lo >>> 24); lo = (lo << 8) | upper`), so the bytes are walked once. For a word of at most 8
+ * bytes the key and the length are the word itself: a match needs no byte comparison. A longer
+ * word also has its first `length - 8` bytes compared. The table is open-addressed in flat
+ * arrays (no Map, no buckets).
  */
 export class KeywordTable {
   private readonly mask: number;
-  private readonly hashes: Int32Array;
+  private readonly los: Int32Array;
+  private readonly his: Int32Array;
   /** `''` marks an empty slot (no keyword is empty). */
   private readonly words: string[];
   /** The keywords' bytes end to end, and where each slot's word starts in them. */
@@ -92,45 +93,58 @@ export class KeywordTable {
     let size = 16;
     while (size < unique.length * 4) size *= 2;
     this.mask = size - 1;
-    this.hashes = new Int32Array(size);
+    this.los = new Int32Array(size);
+    this.his = new Int32Array(size);
     this.words = new Array<string>(size).fill('');
     this.offsets = new Int32Array(size);
     this.bytes = new Uint8Array(unique.reduce((n, w) => n + w.length, 0));
     let offset = 0;
     for (const word of unique) {
-      let h = 0;
-      for (let i = 0; i < word.length; i++) h = hashStep(h, word.charCodeAt(i));
-      let slot = KeywordTable.slot(h) & this.mask;
+      // The key packs one byte per character.
+      if (!/^[\x21-\x7e]+$/.test(word)) throw new RangeError(`keyword not printable ASCII: ${word}`);
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < word.length; i++) {
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | word.charCodeAt(i);
+      }
+      let slot = KeywordTable.slot(lo, hi, word.length) & this.mask;
       while (this.words[slot] !== '') slot = (slot + 1) & this.mask;
       this.words[slot] = word;
-      this.hashes[slot] = h;
+      this.los[slot] = lo;
+      this.his[slot] = hi;
       this.offsets[slot] = offset;
       for (let i = 0; i < word.length; i++) this.bytes[offset++] = word.charCodeAt(i);
     }
   }
 
-  private static slot(h: number): number {
-    return h ^ (h >>> 11);
+  private static slot(lo: number, hi: number, n: number): number {
+    let h = lo ^ Math.imul(hi, 0x9e3779b1) ^ n;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return h ^ (h >>> 13);
   }
 
   /**
-   * The known keyword equal (ASCII case-insensitively) to `bytes[start, end)`, given `hash`, the
-   * `hashStep` fold of its upper-cased bytes from 0; or `undefined`.
+   * The known keyword equal (ASCII case-insensitively) to `bytes[start, end)`, given its key
+   * (`lo`, `hi`: see the class comment); or `undefined`.
    */
-  find(hash: number, bytes: Uint8Array, start: number, end: number): string | undefined {
+  find(lo: number, hi: number, bytes: Uint8Array, start: number, end: number): string | undefined {
     const n = end - start;
     const words = this.words;
     const mask = this.mask;
-    let slot = KeywordTable.slot(hash) & mask;
+    let slot = KeywordTable.slot(lo, hi, n) & mask;
     for (;;) {
       const word = words[slot]!;
       if (word === '') return undefined;
-      if (this.hashes[slot] === hash && word.length === n) {
+      if (this.los[slot] === lo && this.his[slot] === hi && word.length === n) {
+        if (n <= 8) return word;
+        // The last 8 bytes matched through the key: compare the ones before.
         const known = this.bytes;
         const delta = this.offsets[slot]! - start;
+        const stop = end - 8;
         let i = start;
-        while (i < end && known[i + delta] === UPPER[bytes[i]!]) i += 1;
-        if (i === end) return word;
+        while (i < stop && known[i + delta] === UPPER[bytes[i]!]) i += 1;
+        if (i === stop) return word;
       }
       slot = (slot + 1) & mask;
     }
@@ -138,8 +152,12 @@ export class KeywordTable {
 
   /** The known keyword equal (ASCII case-insensitively) to `bytes[start, end)`, or `undefined`. */
   lookup(bytes: Uint8Array, start: number, end: number): string | undefined {
-    let h = 0;
-    for (let i = start; i < end; i++) h = hashStep(h, UPPER[bytes[i]!]!);
-    return this.find(h, bytes, start, end);
+    let lo = 0;
+    let hi = 0;
+    for (let i = start; i < end; i++) {
+      hi = (hi << 8) | (lo >>> 24);
+      lo = (lo << 8) | UPPER[bytes[i]!]!;
+    }
+    return this.find(lo, hi, bytes, start, end);
   }
 }

@@ -36,15 +36,23 @@ describe('keyword table', () => {
     );
   });
 
-  it('tells apart words whose hashes collide', () => {
-    // 31·'A' + 'B' = 31·'B' + '#': the same hash, different words.
-    const both = new KeywordTable(['AB', 'B#']);
-    const one = new KeywordTable(['AB']);
+  it('tells apart words that share their last 8 bytes (the key) by the bytes before', () => {
     const bytes = (s: string) => new TextEncoder().encode(s);
-    expect(both.lookup(bytes('ab'), 0, 2)).toBe('AB');
-    expect(both.lookup(bytes('b#'), 0, 2)).toBe('B#');
-    expect(one.lookup(bytes('B#'), 0, 2)).toBeUndefined();
-    expect(one.lookup(bytes('ABC'), 0, 3)).toBeUndefined();
+    const table = new KeywordTable(['XBODY.PEEK', 'YBODY.PEEK', 'BODY.PEEK', 'ODY.PEEK']);
+    for (const word of ['xbody.peek', 'YBODY.peek', 'Body.Peek', 'ody.PEEK'])
+      expect(table.lookup(bytes(word), 0, word.length)).toBe(word.toUpperCase());
+    for (const word of ['ZBODY.PEEK', 'DY.PEEK', 'BODY.PEEKS', 'ABODY.PEEK', 'A', ''])
+      expect(table.lookup(bytes(word), 0, word.length)).toBeUndefined();
+    // A word of up to 8 bytes is its own key: only the same bytes match.
+    const short = new KeywordTable(['FLAGS', 'UID']);
+    expect(short.lookup(bytes('fLaGs'), 0, 5)).toBe('FLAGS');
+    // 'U' | 0x80: a byte that differs from 'U' only in its high bit.
+    expect(short.lookup(Uint8Array.of(0xd5, 0x49, 0x44), 0, 3)).toBeUndefined();
+    expect(short.lookup(Uint8Array.of(0xc6, 0x4c, 0x41, 0x47, 0x53), 0, 5)).toBeUndefined();
+  });
+
+  it('takes printable ASCII keywords only', () => {
+    expect(() => new KeywordTable(['CAF\u00c9'])).toThrow(RangeError);
   });
 });
 

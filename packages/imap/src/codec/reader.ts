@@ -1,6 +1,6 @@
 import { decodeUtf8, latin1 } from '@mailwire/core';
 import type { CommandFrame } from './fragmentizer.js';
-import { ALPHA, ASTRING, ATOM, ascii, CLASS, hashStep, KeywordTable, LIST, UPPER } from './chars.js';
+import { ALPHA, ASTRING, ATOM, ascii, CLASS, KeywordTable, LIST, UPPER } from './chars.js';
 import { literalHeader, STREAMED } from './fragmentizer.js';
 import type { ImapDate, ImapDateTime, SequenceSet, SeqNumber } from './types.js';
 
@@ -184,16 +184,19 @@ export class TokenReader {
     const line = this.line;
     const start = this.pos;
     let i = start;
-    let h = 0;
+    let lo = 0;
+    let hi = 0;
     while (i < line.length) {
       const c = line[i]!;
       if ((CLASS[c]! & mask) === 0) break;
-      h = hashStep(h, UPPER[c]!);
+      // The keyword table's key: the last 8 upper-cased bytes (see `KeywordTable`).
+      hi = (hi << 8) | (lo >>> 24);
+      lo = (lo << 8) | UPPER[c]!;
       i += 1;
     }
     if (i === start) this.fail(`expected ${what}`);
     this.pos = i;
-    return KEYWORDS.find(h, line, start, i) ?? ascii(line, start, i).toUpperCase();
+    return KEYWORDS.find(lo, hi, line, start, i) ?? ascii(line, start, i).toUpperCase();
   }
 
   number(): number {
