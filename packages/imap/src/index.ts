@@ -3,7 +3,13 @@ export type { CommandFrame, Fragment, FragmentizerOptions, LiteralHeader } from 
 export { parseCommand } from './codec/command-parser.js';
 export type { CommandParserOptions, ParseResult } from './codec/command-parser.js';
 export { serializeCommand, formatSection } from './codec/command-serializer.js';
-export { serializeResponse, serializeResponseParts } from './codec/response.js';
+export {
+  serializeFetchItem,
+  serializeResponse,
+  serializeResponseParts,
+  serializeResponses,
+  writeFetchResponse,
+} from './codec/response.js';
 export type {
   BodyData,
   FetchValue,
