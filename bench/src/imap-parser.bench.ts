@@ -43,7 +43,8 @@ type WildDuckStreamClass = new () => WildDuckStream;
 /** Fetches the pinned WildDuck tarball once and loads its imap-core command parser and stream. */
 function loadWildDuck(): { parser: WildDuckParser; IMAPStream: WildDuckStreamClass } {
   const cache = resolve(import.meta.dirname, '../.cache');
-  const dir = join(cache, WILDDUCK.replace('@', '-'));
+  // Under a node_modules folder, so that `biome check .` leaves WildDuck's sources alone.
+  const dir = join(cache, 'node_modules', WILDDUCK.replace('@', '-'));
   const file = join(dir, HANDLER, 'imap-parser.js');
   const streamFile = join(dir, LIB, 'imap-stream.js');
   if (!existsSync(file) || !existsSync(streamFile)) {
