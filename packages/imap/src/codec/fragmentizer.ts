@@ -35,6 +35,9 @@ export interface FragmentizerOptions {
   readonly streamAbove?: number;
 }
 
+/** The `literals` of every command framed without one (shared, frozen). */
+const NO_LITERALS: readonly Uint8Array[] = Object.freeze([]);
+
 /** Placeholder for a literal that was streamed (see `FragmentizerOptions.streamAbove`). */
 export const STREAMED: Uint8Array = new Uint8Array(0);
 
@@ -260,6 +263,10 @@ export class Fragmentizer {
         this.reset();
         if (error === undefined) continue;
         return error;
+      }
+      if (header === undefined && this.lines.length === 0) {
+        // Most commands are one line without literals: no arrays grown for them.
+        return { type: 'command', frame: { lines: [line], literals: NO_LITERALS } };
       }
       this.lines.push(line);
       this.size += line.length + 2;
