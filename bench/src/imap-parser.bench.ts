@@ -1,17 +1,20 @@
 /**
  * IMAP command parsing: `@mailwire/imap` (fragmentizer over the raw byte stream + grammar) against
- * emailjs-imap-handler's `parser()` and WildDuck's imap-core parser, on one corpus of the commands
+ * WildDuck's imap-core parser and emailjs-imap-handler's `parser()`, on one corpus of the commands
  * clients send most (`imapCommands` in corpus.ts), and on APPENDs carrying a 1 MB literal.
  *
  * Each peer is given exactly what its server hands it in production:
  * - WildDuck (imap-core/lib/imap-command.js): `parser(payload, { literals })`, where `payload` is
  *   the command line as a binary (latin1) string, already cut from the stream by its IMAPStream,
  *   without CRLF; for a literal the line ends with `{n}` + CRLF and the literal's bytes come
- *   separately as a Buffer in `literals` (the parser never walks them).
+ *   separately as a Buffer in `literals` (the parser never walks them). A second row runs
+ *   WildDuck's IMAPStream in front of it, fed the raw bytes, as its server does.
  * - emailjs-imap-handler: the whole command as bytes, literals inline, without the final CRLF.
+ * - Mailwire: the raw bytes (the 1 MB APPEND in 64 KiB chunks), its literal streamed on as views
+ *   as the server session does, or gathered into one buffer.
  *
  * WildDuck is not a dependency (it drags in MongoDB and 100+ packages): its pinned tarball is
- * fetched once with `npm pack` into bench/.cache, and only the parser's two files are extracted.
+ * fetched once with `npm pack` into bench/.cache, and only the three files used are extracted.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
