@@ -8,7 +8,13 @@ import { createSqliteStore } from '@mailwire/store-sqlite';
 const path = process.argv[2];
 if (path === undefined) throw new Error('usage: mailwire-imap.ts <store directory>');
 // The hasher must match the one the store was populated with (src/imap-server/populate.ts).
-const store = createSqliteStore({ path, hasher: createScryptHasher({ cost: 1024 }) });
+// The MIME index cache sized for the largest mailbox the suite serves (100,000 messages, about
+// 150 MB parsed), as a server for such mailboxes would be configured (docs/store-sqlite.md).
+const store = createSqliteStore({
+  path,
+  hasher: createScryptHasher({ cost: 1024 }),
+  mimeCacheEntries: 120_000,
+});
 const server = await listen({
   host: '127.0.0.1',
   port: 0,

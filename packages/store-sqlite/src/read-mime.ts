@@ -17,17 +17,26 @@ interface Entry {
   state: string;
   readonly json: string;
   readonly index: unknown;
+  /** Its slot in the eviction ring. */
+  readonly slot: number;
 }
 
 export class MimeIndexCache {
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Keys in insertion order, as a ring: the oldest is evicted first. (Not `Map#keys().next()`:
+   * after many deletions at its front a Map walks its deleted slots on every call, which made a
+   * pass over a mailbox larger than the cache quadratic.)
+   */
+  readonly #ring: (string | undefined)[] = [];
+  #next = 0;
   readonly #max: number;
   readonly #state: Database.Statement;
   readonly #mimeOf: Database.Statement;
   #current = '';
 
   constructor(db: Database.Database, maxEntries: number) {
-    this.#max = maxEntries;
+    this.#max = Math.max(1, Math.floor(maxEntries));
     this.#state = db.prepare('SELECT data_version, total_changes() FROM pragma_data_version').raw();
     this.#mimeOf = db.prepare('SELECT mime FROM blobs WHERE hash = ?').pluck();
   }
@@ -52,12 +61,17 @@ export class MimeIndexCache {
       return hit.index;
     }
     const index = JSON.parse(json) as unknown;
-    if (hit !== undefined) this.#entries.delete(hash);
-    else if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
+    if (hit !== undefined) {
+      // Same slot, new content.
+      this.#entries.set(hash, { state: this.#current, json, index, slot: hit.slot });
+      return index;
     }
-    this.#entries.set(hash, { state: this.#current, json, index });
+    const slot = this.#next;
+    this.#next = (slot + 1) % this.#max;
+    const evicted = this.#ring[slot];
+    if (evicted !== undefined && this.#entries.get(evicted)?.slot === slot) this.#entries.delete(evicted);
+    this.#ring[slot] = hash;
+    this.#entries.set(hash, { state: this.#current, json, index, slot });
     return index;
   }
 

@@ -73,6 +73,40 @@ describe('read paths', () => {
     await store.close();
   });
 
+  it('keeps serving the right index when the cache is smaller than the mailbox (eviction)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailwire-sqlite-read-'));
+    dirs.push(dir);
+    const store = createSqliteStore({
+      path: dir,
+      hasher: createScryptHasher({ cost: 1024 }),
+      mimeCacheEntries: 2,
+    });
+    const account = await store.accounts.createAccount({ address: 'bob@example.com' });
+    const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
+    for (let i = 0; i < 5; i++) {
+      await store.append(inbox.id, new TextEncoder().encode(`Subject: ${i}\r\n\r\nbody ${i}\r\n`), {
+        internalDate: 0,
+        mimeIndex: () => ({ version: 1, tag: `m${i}` }),
+      });
+    }
+    for (let pass = 0; pass < 3; pass++) {
+      const metas = await store.fetchMessages(inbox.id, [[1, Number.POSITIVE_INFINITY]], { mimeIndex: true });
+      expect(metas.map((m) => (m.mimeIndex as { tag: string }).tag)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+      // Out of order too: one message at a time, last first.
+      for (const uid of [5, 1, 3]) {
+        const [meta] = await store.fetchMessages(inbox.id, [uid], { mimeIndex: true });
+        expect((meta!.mimeIndex as { tag: string }).tag).toBe(`m${uid - 1}`);
+      }
+    }
+    await store.setMimeIndex((await store.fetchMessages(inbox.id, [2]))[0]!.blobId, {
+      version: 1,
+      tag: 'new',
+    });
+    const after = await store.fetchMessages(inbox.id, [[1, 5]], { mimeIndex: true });
+    expect(after.map((m) => (m.mimeIndex as { tag: string }).tag)).toEqual(['m0', 'new', 'm2', 'm3', 'm4']);
+    await store.close();
+  });
+
   it('reads small ranges (one positioned read) and large ones (streamed) byte for byte', async () => {
     const { store, inbox } = await setup();
     const big = `Subject: big\r\n\r\n${'0123456789abcdef'.repeat(10_000)}\r\n`;

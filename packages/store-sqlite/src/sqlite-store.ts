@@ -117,6 +117,12 @@ export interface SqliteStoreOptions {
   /** Expunge records kept per mailbox for `changesSince()` (default 10,000). */
   readonly expungeHistory?: number;
   /**
+   * Parsed MIME indexes kept in memory for `fetchMessages(…, { mimeIndex: true })` (default
+   * 20,000, about 1.5 KB each). Size it for the largest mailbox clients scan with FETCH
+   * ENVELOPE/BODYSTRUCTURE or header SEARCH: a pass over a larger one parses most indexes again.
+   */
+  readonly mimeCacheEntries?: number;
+  /**
    * Password hashing (default: `createScryptHasher` of `@mailwire/store/node` with N=16384, r=8,
    * p=1, and SCRAM-SHA-256 keys with 4096 iterations).
    */
@@ -265,6 +271,7 @@ export class SqliteStore implements MailStore {
   readonly #heldLocks = new Set<string>();
   /** Parsed MIME indexes for `fetchMessages` (read-mime.ts), created at first use. */
   #mimeCache: MimeIndexCache | undefined;
+  readonly #mimeCacheEntries: number;
   /** Group commit of appends (`group-commit.ts`). */
   readonly #committer: GroupCommitter<WriteContext>;
   #closed = false;
@@ -315,6 +322,7 @@ export class SqliteStore implements MailStore {
         ? { maxMessageSize: this.#maxMessageSize }
         : { maxMessageSize: this.#maxMessageSize, maxKeywords: options.maxKeywords };
     this.#expungeHistory = Math.max(1, options.expungeHistory ?? 10_000);
+    this.#mimeCacheEntries = Math.max(1, options.mimeCacheEntries ?? MIME_CACHE_ENTRIES);
     this.accounts = new SqliteAccounts(this);
   }
 
@@ -1108,7 +1116,7 @@ export class SqliteStore implements MailStore {
       const row = this.#requireMailbox(mailboxId);
       const out: MessageMeta[] = [];
       if (options.mimeIndex === true) {
-        const cache = (this.#mimeCache ??= new MimeIndexCache(this.#db, MIME_CACHE_ENTRIES));
+        const cache = (this.#mimeCache ??= new MimeIndexCache(this.#db, this.#mimeCacheEntries));
         cache.begin();
         for (const [from, to] of ranges) {
           for (const m of metaRows(this.#db, row.id, from, to, changedSince ?? 0)) {
