@@ -48,15 +48,19 @@ function statements(db: Database.Database): UidStatements {
  */
 export type MetaRow = [number, number, string, number, number, string];
 
-/** `MessageMeta` of a raw row. */
-export function metaOf(row: MetaRow | unknown[]): MessageMeta {
+/** `MessageMeta` of a raw row, with its MIME index when given. */
+export function metaOf(row: MetaRow, mimeIndex?: unknown): MessageMeta {
+  const flags = decodeFlags(row[2]);
+  if (mimeIndex === undefined)
+    return { uid: row[0], modseq: row[1], flags, internalDate: row[3], size: row[4], blobId: row[5] };
   return {
-    uid: row[0] as number,
-    modseq: row[1] as number,
-    flags: decodeFlags(row[2] as string),
-    internalDate: row[3] as number,
-    size: row[4] as number,
-    blobId: row[5] as string,
+    uid: row[0],
+    modseq: row[1],
+    flags,
+    internalDate: row[3],
+    size: row[4],
+    blobId: row[5],
+    mimeIndex,
   };
 }
 

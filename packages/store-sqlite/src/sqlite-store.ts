@@ -1120,9 +1120,7 @@ export class SqliteStore implements MailStore {
         cache.begin();
         for (const [from, to] of ranges) {
           for (const m of metaRows(this.#db, row.id, from, to, changedSince ?? 0)) {
-            const meta = metaOf(m);
-            const index = cache.get(meta.blobId);
-            out.push(index === undefined ? meta : { ...meta, mimeIndex: index });
+            out.push(metaOf(m, cache.get(m[5])));
           }
         }
         return out;

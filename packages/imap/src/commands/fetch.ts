@@ -104,9 +104,12 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   for (let i = 0; i < live.length; i += batchSize) {
     const batch = live.slice(i, i + batchSize);
     const set = uidSetOf(view, batch);
-    const metas = flagsOnly
-      ? (await ctx.store.fetchFlags!(view.mailboxId, set)).map(flagsMeta)
-      : await ctx.store.fetchMessages(view.mailboxId, set, needsIndex ? { mimeIndex: true } : {});
+    if (flagsOnly) {
+      writeFlagLines(lines, view, await ctx.store.fetchFlags!(view.mailboxId, set), items, rev1);
+      await sendReady();
+      continue;
+    }
+    const metas = await ctx.store.fetchMessages(view.mailboxId, set, needsIndex ? { mimeIndex: true } : {});
     bodies?.reset();
     for (let k = 0; k < metas.length; k++) {
       const meta = metas[k]!;
@@ -204,9 +207,34 @@ const METADATA_BATCH = 2000;
 const FLAGS_ONLY = (item: FetchItem) =>
   item.item === 'FLAGS' || item.item === 'UID' || item.item === 'MODSEQ';
 
-/** What `fetchFlags` returns, as the metadata `memoryValue` reads (only UID, flags and MODSEQ). */
-function flagsMeta(m: FlagChange): MessageMeta {
-  return { uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: 0, size: 0, blobId: '' };
+/**
+ * FETCH lines of FLAGS, UID and MODSEQ items (what `writeFetchResponse` writes for them), for
+ * `fetchFlags` rows ascending by UID: message numbers by walking the view alongside the rows.
+ */
+function writeFlagLines(
+  w: WireWriter,
+  view: NonNullable<CommandContext['selected']>,
+  rows: readonly FlagChange[],
+  items: readonly FetchItem[],
+  rev1: boolean,
+): void {
+  if (rows.length === 0) return;
+  const uids = view.uids;
+  let at = view.firstIndexAtLeast(rows[0]!.uid);
+  for (const row of rows) {
+    while (at < uids.length && uids[at]! < row.uid) at++;
+    if (at >= uids.length) break;
+    if (uids[at] !== row.uid || view.expunged.has(row.uid)) continue;
+    let line = `* ${at + 1} FETCH (`;
+    for (let k = 0; k < items.length; k++) {
+      if (k > 0) line += ' ';
+      const item = items[k]!.item;
+      if (item === 'FLAGS') line += `FLAGS (${view.displayFlags(row.uid, rev1, row.flags).join(' ')})`;
+      else if (item === 'UID') line += `UID ${row.uid}`;
+      else line += `MODSEQ (${row.modseq})`;
+    }
+    w.text(`${line})\r\n`);
+  }
 }
 /** Bytes of message data gathered before the responses holding them are serialised and queued. */
 const READY_BYTES = 1024 * 1024;

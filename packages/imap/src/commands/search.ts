@@ -51,7 +51,8 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
       const message = new Candidate(ctx, view, meta, needleList);
       let ok = true;
       for (const key of command.criteria) {
-        if (!(await matches(message, key))) {
+        const now = matchesNow(message, key);
+        if (now === false || (now === undefined && !(await matches(message, key)))) {
           ok = false;
           break;
         }
@@ -217,24 +218,43 @@ class Candidate {
    * it), so a repeated SEARCH on them costs a lookup per message.
    */
   async foldedHeader(name: string): Promise<string[]> {
-    const lower = name.toLowerCase();
-    const key = INDEXED_FIELDS.get(lower);
-    if (key !== undefined && this.headerFields === undefined) {
-      const index = await this.mime();
-      const envelope = index.root.envelope;
-      if (envelope !== undefined && !index.limits?.includes('header')) {
-        let memo = foldedFields.get(envelope);
-        if (memo === undefined) foldedFields.set(envelope, (memo = new Map()));
-        let folded = memo.get(key);
-        if (folded === undefined) {
-          const value = envelope[key];
-          folded = value === undefined ? null : fold(decodeWords(value));
-          memo.set(key, folded);
-        }
-        return folded === null ? [] : [folded];
-      }
+    const now = this.foldedHeaderNow(name);
+    if (now !== undefined) return now;
+    if (INDEXED_FIELDS.has(name.toLowerCase()) && this.headerFields === undefined) {
+      await this.mime();
+      const again = this.foldedHeaderNow(name);
+      if (again !== undefined) return again;
     }
     return (await this.header(name)).map(fold);
+  }
+
+  /** `foldedHeader` when it needs no store call (`undefined` otherwise). */
+  foldedHeaderNow(name: string): string[] | undefined {
+    const lower = name.toLowerCase();
+    if (this.headerFields !== undefined)
+      return this.headerFields.filter((f) => f.name === lower).map((f) => fold(f.value));
+    const key = INDEXED_FIELDS.get(lower);
+    if (key === undefined) return undefined;
+    const index = this.mimeNow();
+    const envelope = index?.root.envelope;
+    if (envelope === undefined || index!.limits?.includes('header')) return undefined;
+    let memo = foldedFields.get(envelope);
+    if (memo === undefined) foldedFields.set(envelope, (memo = new Map()));
+    let folded = memo.get(key);
+    if (folded === undefined) {
+      const value = envelope[key];
+      folded = value === undefined ? null : fold(decodeWords(value));
+      memo.set(key, folded);
+    }
+    return folded === null ? [] : [folded];
+  }
+
+  /** The MIME index when it is at hand (cached by the store or read already). */
+  mimeNow(): MimeIndex | undefined {
+    const cached = this.meta.mimeIndex as MimeIndex | undefined | null;
+    if (this.index === undefined && cached !== undefined && cached !== null && cached.version === 1)
+      this.index = cached;
+    return this.index;
   }
 
   async header(name: string): Promise<string[]> {
@@ -364,7 +384,12 @@ function compareDay(day: number | undefined, target: number, key: string): boole
 /** Sequence sets resolved once per SEARCH, not once per message. */
 const resolved = new WeakMap<SearchKey, Set<number>>();
 
-async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
+/**
+ * `matches` without any store call, for the keys that need none (flags, sizes, dates, sets, and
+ * envelope header fields when the MIME index is at hand): `undefined` when it would need one.
+ * A SEARCH over many messages then awaits nothing per message.
+ */
+function matchesNow(m: Candidate, key: SearchKey): boolean | undefined {
   switch (key.key) {
     case 'ALL':
       return true;
@@ -406,6 +431,62 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
     case 'ON':
     case 'SINCE':
       return compareDay(internalDay(m.meta.internalDate), dayNumber(key.date), key.key);
+    case 'FROM':
+    case 'TO':
+    case 'CC':
+    case 'BCC':
+    case 'SUBJECT': {
+      const values = m.foldedHeaderNow(key.key);
+      if (values === undefined) return undefined;
+      const needle = needleOf(key);
+      return values.some((v) => v.includes(needle));
+    }
+    case 'HEADER': {
+      const values = m.foldedHeaderNow(key.field);
+      if (values === undefined) return undefined;
+      // RFC 9051 §6.4.4: an empty string matches every message that has the field.
+      if (key.value === '') return values.length > 0;
+      const needle = needleOf(key);
+      return values.some((v) => v.includes(needle));
+    }
+    case 'UID':
+    case 'SEQ': {
+      let set = resolved.get(key);
+      if (set === undefined) {
+        set = new Set(m.view.resolve(key.set, key.key === 'UID', m.ctx.savedSearch) ?? []);
+        resolved.set(key, set);
+      }
+      return set.has(m.meta.uid);
+    }
+    case 'NOT': {
+      const inner = matchesNow(m, key.inner);
+      return inner === undefined ? undefined : !inner;
+    }
+    case 'OR': {
+      const left = matchesNow(m, key.left);
+      if (left === true) return true;
+      const right = matchesNow(m, key.right);
+      if (right === true) return true;
+      return left === false && right === false ? false : undefined;
+    }
+    case 'AND': {
+      let unknown = false;
+      for (const k of key.keys) {
+        const r = matchesNow(m, k);
+        if (r === false) return false;
+        if (r === undefined) unknown = true;
+      }
+      return unknown ? undefined : true;
+    }
+    default:
+      return undefined;
+  }
+}
+
+async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
+  const now = matchesNow(m, key);
+  if (now !== undefined) return now;
+  switch (key.key) {
     case 'SENTBEFORE':
     case 'SENTON':
     case 'SENTSINCE':
@@ -432,15 +513,6 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
       if (headers.some((h) => contains(`${h.name}: ${h.value}`, key.value))) return true;
       return m.bodyContains(key.value);
     }
-    case 'UID':
-    case 'SEQ': {
-      let set = resolved.get(key);
-      if (set === undefined) {
-        set = new Set(m.view.resolve(key.set, key.key === 'UID', m.ctx.savedSearch) ?? []);
-        resolved.set(key, set);
-      }
-      return set.has(m.meta.uid);
-    }
     case 'NOT':
       return !(await matches(m, key.inner));
     case 'OR':
@@ -448,5 +520,8 @@ async function matches(m: Candidate, key: SearchKey): Promise<boolean> {
     case 'AND':
       for (const k of key.keys) if (!(await matches(m, k))) return false;
       return true;
+    default:
+      // Every other key is answered by `matchesNow`.
+      throw new Error(`unhandled SEARCH key ${key.key}`);
   }
 }
