@@ -6,7 +6,11 @@
  * - Postfix's C smtp-sink
  * Each server runs in its own process pinned to core 0 (`taskset -c 0`); smtp-source runs on core 1.
  * We report messages per second (wall clock of smtp-source), the server's CPU seconds per 10,000
- * messages (utime + stime from /proc), and its peak RSS (VmHWM).
+ * messages (utime + stime from /proc), its peak RSS (VmHWM) and its RSS before the load (VmRSS).
+ * The machine is shared, so the contenders take turns in each round and the table shows the
+ * median of the rounds (peak RSS: the highest). The Mailwire sink runs twice: as is, and with V8's
+ * young generation capped (`--max-semi-space-size=1`), to show how much of its peak RSS is heap
+ * sizing policy rather than data the library keeps.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
