@@ -265,4 +265,60 @@ describe('serve(): onData that does not read', () => {
       { highWaterMark: 1000 },
     );
   });
+  it('drops the rest of a message the consumer stopped reading, and answers once the data ends', async () => {
+    let seen = 0;
+    await session(
+      {
+        async onData(message) {
+          for await (const chunk of message) {
+            seen += chunk.length;
+            break;
+          }
+          return { code: 550, enhanced: '5.7.1', text: 'Seen enough' };
+        },
+      },
+      async (c) => {
+        await c.reply();
+        c.send('EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@b>\r\nDATA\r\n');
+        for (let i = 0; i < 4; i++) await c.reply();
+        c.send('first\r\n');
+        // Far more than the high-water mark after the consumer left: dropped, never blocking.
+        for (let i = 0; i < 100; i++) c.send(`${'z'.repeat(1000)}\r\n`);
+        c.send('.\r\nNOOP\r\n');
+        expect(line(await c.reply())).toBe('550 5.7.1 Seen enough');
+        expect(line(await c.reply())).toBe('250 2.0.0 OK');
+        c.send('QUIT\r\n');
+        await c.reply();
+      },
+      { highWaterMark: 1000 },
+    );
+    expect(seen).toBe('first\r\n'.length);
+  });
+
+  it('takes plain (non-promise) hook results, and 454 when onAuth returns nothing', async () => {
+    const seen: string[] = [];
+    await session(
+      {
+        onHelo: (domain) => void seen.push(`helo ${domain}`),
+        onMailFrom: (from) =>
+          from === null ? { code: 550, enhanced: '5.7.1', text: 'No bounces' } : undefined,
+        onRcptTo: (to) => void seen.push(`rcpt ${to.localPart}`),
+        onAuth: () => undefined as unknown as boolean,
+      },
+      async (c) => {
+        await c.reply();
+        c.send(
+          `EHLO c\r\nAUTH PLAIN ${btoa('\0u\0pw')}\r\nMAIL FROM:<>\r\nMAIL FROM:<x@y>\r\nRCPT TO:<r@y>\r\nQUIT\r\n`,
+        );
+        await c.reply();
+        expect(line(await c.reply())).toBe('454 4.7.0 Temporary authentication failure');
+        expect(line(await c.reply())).toBe('550 5.7.1 No bounces');
+        expect(line(await c.reply())).toBe('250 2.1.0 OK');
+        expect(line(await c.reply())).toBe('250 2.1.5 OK');
+        expect(line(await c.reply())).toMatch(/^221 /);
+      },
+      { auth: { mechanisms: ['PLAIN'], allowInsecure: true } },
+    );
+    expect(seen).toEqual(['helo c', 'rcpt r']);
+  });
 });
