@@ -189,6 +189,69 @@ describe('SmtpServerSession: sequence and syntax', () => {
     expect(output).toContain('500 5.5.2 Line too long\r\n250 2.0.0 OK\r\n');
   });
 
+  describe('command line limits (RFC 5321 §4.5.3.1.4 plus extension allowances)', () => {
+    const line = (prefix: string, octets: number) => `${prefix}${'x'.repeat(octets - prefix.length - 2)}\r\n`;
+
+    it('takes a 512-octet NOOP and refuses a 513-octet one', () => {
+      expect(line('NOOP ', 512)).toHaveLength(512);
+      const { output } = run(host, [line('NOOP ', 512), line('NOOP ', 513)]);
+      expect(output.match(/^(250 2\.0\.0 OK|500 5\.5\.2 Line too long)\r$/gm)).toEqual([
+        '250 2.0.0 OK\r',
+        '500 5.5.2 Line too long\r',
+      ]);
+    });
+
+    it('gives MAIL the allowances of SIZE, BODY, SMTPUTF8, DSN, AUTH= and REQUIRETLS', () => {
+      const local = 'a'.repeat(60);
+      const domain = `${'d'.repeat(60)}.${'e'.repeat(60)}.example`;
+      const auth = `AUTH=${'u'.repeat(60)}@${domain}`;
+      const mail = `MAIL FROM:<${local}@${domain}> SIZE=1000 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=${'i'.repeat(90)} ${auth}`;
+      expect(mail.length).toBeGreaterThan(510);
+      const options = { ...host, auth: { mechanisms: ['PLAIN'], allowInsecure: true } };
+      const { output } = run(options, [`EHLO c\r\n${mail}\r\n`]);
+      expect(output).toMatch(/250 2\.1\.0 OK\r\n$/);
+      // Without AUTH offered, the AUTH= allowance is gone and the same line is too long for DSN off too.
+      const narrow = run({ ...host, extensions: { dsn: false } }, [
+        `EHLO c\r\nMAIL FROM:<a@b> SIZE=1 ${'X-P='.padEnd(700, 'p')}\r\n`,
+      ]);
+      expect(narrow.output).toMatch(/500 5\.5\.2 Line too long\r\n$/);
+      const tooLong = run(options, [
+        `EHLO c\r\n${line('MAIL FROM:<a@b> SIZE=1 ', 512 + 26 + 16 + 10 + 100 + 500 + 11 + 1)}`,
+      ]);
+      expect(tooLong.output).toMatch(/500 5\.5\.2 Line too long\r\n$/);
+    });
+
+    it('gives RCPT 500 more octets only with DSN (NOTIFY, ORCPT)', () => {
+      const long = `${'l'.repeat(60)}@${['a', 'b', 'c'].map((c) => c.repeat(60)).join('.')}.example`;
+      const rcpt = `RCPT TO:<${long}> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;${long}`;
+      expect(rcpt.length).toBeGreaterThan(510);
+      const { output } = run(host, [`EHLO c\r\nMAIL FROM:<a@b>\r\n${rcpt}\r\n`]);
+      expect(output).toMatch(/250 2\.1\.5 [^\r]*\r\n$/);
+      const noDsn = run({ ...host, extensions: { dsn: false } }, [
+        `EHLO c\r\nMAIL FROM:<a@b>\r\n${rcpt}\r\n`,
+      ]);
+      expect(noDsn.output).toMatch(/500 5\.5\.2 Line too long\r\n$/);
+    });
+
+    it('lets an AUTH initial response run to 12288 octets (OAuth tokens)', () => {
+      const token = btoa(`user=a@b\x01auth=Bearer ${'t'.repeat(3000)}\x01\x01`);
+      const options = { ...host, auth: { mechanisms: ['XOAUTH2'], allowInsecure: true } };
+      const { output } = run(options, [`EHLO c\r\nAUTH XOAUTH2 ${token}\r\n`]);
+      expect(output).not.toContain('Line too long');
+      expect(output).toMatch(/\r\n(235|535|334) [^\r]*\r\n$/);
+      const huge = run(options, [`EHLO c\r\nAUTH XOAUTH2 ${'A'.repeat(12300)}\r\nNOOP\r\n`]);
+      expect(huge.output).toContain('500 5.5.2 Line too long\r\n250 2.0.0 OK\r\n');
+    });
+
+    it('applies one limit to every command when maxCommandLine is set', () => {
+      const { output } = run({ ...host, maxCommandLine: 1000 }, [line('NOOP ', 900), line('NOOP ', 1100)]);
+      expect(output.match(/^(250 2\.0\.0 OK|500 5\.5\.2 Line too long)\r$/gm)).toEqual([
+        '250 2.0.0 OK\r',
+        '500 5.5.2 Line too long\r',
+      ]);
+    });
+  });
+
   it('answers an HTTP request line with 421 and closes', () => {
     const { output, events } = run(host, ['GET / HTTP/1.1\r\nHost: x\r\n\r\n']);
     expect(output).toContain('421 4.7.0');

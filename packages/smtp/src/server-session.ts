@@ -97,8 +97,10 @@ export interface SmtpServerOptions {
   /** Protocol errors before 421. Default 10 (Postfix's smtpd_soft_error_limit). */
   readonly maxErrors?: number;
   /**
-   * Longest command line in octets without CRLF. Default 2048: the 512 of RFC 5321 §4.5.3.1.4
-   * plus the allowances of the extensions we advertise (SIZE, BODY, SMTPUTF8, DSN, AUTH=), with margin.
+   * One limit for every command line, in octets without CRLF. By default each command gets its
+   * own: 512 octets with CRLF (RFC 5321 §4.5.3.1.4), MAIL plus the allowance of each enabled
+   * extension (SIZE 26, BODY 16, SMTPUTF8 10, DSN 100, AUTH= 500, REQUIRETLS 11), RCPT plus 500
+   * with DSN, and AUTH 12288 (long SASL initial responses such as OAuth tokens; RFC 4954 §4).
    */
   readonly maxCommandLine?: number;
   /** Commands allowed before AUTH when AUTH is required. Default 50. */
@@ -124,6 +126,10 @@ export interface SmtpServerOptions {
 }
 
 const MIB = 1024 * 1024;
+/** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
+const BASE_COMMAND_LINE = 512;
+/** RFC 4954 §4: an AUTH exchange line may be 12288 octets (CRLF aside). */
+const AUTH_LINE = 12288;
 const OK = reply(250, '2.0.0', 'OK');
 const MAIL_OK = reply(250, '2.1.0', 'OK');
 const RCPT_OK = reply(250, '2.1.5', 'OK');
@@ -196,7 +202,7 @@ export class SmtpServerSession {
     if (!options.hostname)
       throw new UsageError('ERR_INVALID_STATE', 'SmtpServerSession: hostname is required');
     this.options = options;
-    this.maxCommandLine = options.maxCommandLine ?? 2048;
+    this.maxCommandLine = options.maxCommandLine ?? AUTH_LINE;
     this.maxMessageSize = options.maxMessageSize ?? 25 * MIB;
     this.secure = options.connection?.secure ?? false;
     this.tls = options.connection?.tls;
@@ -483,6 +489,17 @@ export class SmtpServerSession {
       return;
     }
     if (frame.type !== 'line') return;
+    if (frame.bytes.length > BASE_COMMAND_LINE - 2 && this.options.maxCommandLine === undefined) {
+      const limit = this.commandLineLimit(frame.bytes);
+      if (frame.bytes.length + 2 > limit) {
+        this.error(
+          'ERR_SMTP_LINE_TOO_LONG',
+          `command line of ${frame.bytes.length + 2} octets (limit ${limit})`,
+          reply(500, '5.5.2', 'Line too long'),
+        );
+        return;
+      }
+    }
     if (this.earlyTalk) {
       this.error('ERR_SMTP_EARLY_TALKER', 'client talked before the greeting', undefined, false);
       this.finish(
@@ -658,6 +675,38 @@ export class SmtpServerSession {
       (r) => this.send(r),
     );
     this.emit({ type: 'helo', verb, domain, decision });
+  }
+
+  /**
+   * The longest line, CRLF included, this command may be: RFC 5321 §4.5.3.1.4's 512 plus the
+   * allowance each enabled extension adds to the command it extends.
+   */
+  private commandLineLimit(line: Uint8Array): number {
+    const verb =
+      line.length >= 4 ? String.fromCharCode(line[0]!, line[1]!, line[2]!, line[3]!).toUpperCase() : '';
+    const x = this.options.extensions ?? {};
+    switch (verb) {
+      case 'MAIL': {
+        let limit = BASE_COMMAND_LINE;
+        if (x.size !== false) limit += 26; // RFC 1870 §3 (5)
+        if (x.eightBitMime !== false || x.binaryMime !== false) limit += 16; // " BODY=BINARYMIME"
+        if (x.smtpUtf8 !== false) limit += 10; // RFC 6531 §3.1 item 5
+        if (x.dsn !== false) limit += 100; // RFC 3461 §4 (f): RET and ENVID
+        if (this.options.auth !== undefined) limit += 500; // RFC 4954 §5 (7): AUTH=
+        if (x.requireTls !== false) limit += 11; // " REQUIRETLS"
+        return limit;
+      }
+      case 'RCPT':
+        // RFC 3461 §4 (e): NOTIFY and ORCPT.
+        return BASE_COMMAND_LINE + (x.dsn !== false ? 500 : 0);
+      case 'AUTH':
+        // RFC 4954 §4 keeps AUTH within the command line limit, yet OAuth bearer tokens in an
+        // XOAUTH2/OAUTHBEARER initial response run to kilobytes and clients send them anyway: the
+        // AUTH line gets the 12288 octets (CRLF aside) of an exchange line.
+        return AUTH_LINE + 2;
+      default:
+        return BASE_COMMAND_LINE;
+    }
   }
 
   /** The EHLO keywords, each only when enabled (and meaningful on this channel). */
@@ -1150,7 +1199,7 @@ export class SmtpServerSession {
     }
     this.sasl = server;
     this.saslFinal = undefined;
-    this.reader.maxLineLength = 12288; // RFC 4954 §4
+    this.reader.maxLineLength = AUTH_LINE; // RFC 4954 §4
     this.saslStep(server.start(data));
   }
 
