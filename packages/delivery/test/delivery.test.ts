@@ -3,8 +3,7 @@ import { createFakeResolver } from '@mailwire/dns';
 import { createSelfSignedCertificate } from '@mailwire/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryAgent, type DeliveryAgentOptions } from '../src/agent.js';
-import { createSqliteQueue } from '../src/sqlite-queue.js';
-import { bytes, cleanTempDirs, type Sink, startSink, tempDir } from './helpers.js';
+import { bytes, clockAndQueue, cleanTempDirs, type Sink, startSink } from './helpers.js';
 
 const sinks: Sink[] = [];
 afterEach(async () => {
@@ -17,14 +16,7 @@ const MESSAGE =
 const MIN = 60_000;
 
 async function setup(sinkPorts: Record<string, number>, extra: Partial<DeliveryAgentOptions> = {}) {
-  let now = Date.UTC(2026, 10, 28, 10, 0, 0);
-  const clock = {
-    get: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-  const queue = createSqliteQueue({ path: tempDir(), now: clock.get, fsync: false });
+  const { clock, queue } = clockAndQueue();
   const resolver = createFakeResolver({
     'example.com': { mx: ['10 mx1.example.com', '20 mx2.example.com'] },
     'mx1.example.com': { a: ['127.0.0.1'] },

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CertificatePair, listen, type MailwireServer } from '@mailwire/node';
 import { type SmtpHooks, serve } from '@mailwire/smtp';
+import type { Queue } from '../src/queue.js';
+import { createSqliteQueue } from '../src/sqlite-queue.js';
 
 export interface SinkMessage {
   from: string;
@@ -67,3 +69,18 @@ export function cleanTempDirs(): void {
 }
 
 export const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** A settable clock starting 2026-11-28 10:00 UTC and a queue in a fresh directory that reads it. */
+export function clockAndQueue(): {
+  clock: { get(): number; advance(ms: number): void };
+  queue: Queue;
+} {
+  let now = Date.UTC(2026, 10, 28, 10, 0, 0);
+  const clock = {
+    get: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+  return { clock, queue: createSqliteQueue({ path: tempDir(), now: clock.get, fsync: false }) };
+}

@@ -4,8 +4,7 @@ import { type CertificatePair, createSelfSignedCertificate } from '@mailwire/nod
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryAgent, type DeliveryAgentOptions } from '../src/agent.js';
 import type { MtaStsReport } from '../src/mta-sts.js';
-import { createSqliteQueue } from '../src/sqlite-queue.js';
-import { bytes, cleanTempDirs, type Sink, startSink, tempDir } from './helpers.js';
+import { bytes, clockAndQueue, cleanTempDirs, type Sink, startSink } from './helpers.js';
 
 const sinks: Sink[] = [];
 afterEach(async () => {
@@ -37,14 +36,7 @@ async function setup(options: {
   trust?: CertificatePair;
   extra?: Partial<DeliveryAgentOptions>;
 }) {
-  let now = Date.UTC(2026, 10, 28, 10, 0, 0);
-  const clock = {
-    get: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-  const queue = createSqliteQueue({ path: tempDir(), now: clock.get, fsync: false });
+  const { clock, queue } = clockAndQueue();
   const resolver = createFakeResolver({
     'example.com': { mx: ['10 mx1.example.com'] },
     'mx1.example.com': { a: ['127.0.0.1'] },
