@@ -49,4 +49,45 @@ describe('metadata reads', () => {
     renameSync(join(dir, 'blobs-away'), join(dir, 'blobs'));
     await store.close();
   });
+
+  it('fetchFlags reads past its 4,096-row chunks, across UID gaps, exactly as fetchMessages', async () => {
+    const store = openStore(tempDir(), { fsync: false, synchronous: 'normal' });
+    const account = await store.accounts.createAccount({ address: 'f@example.com' });
+    const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
+    const shapes = [[], ['\\Seen'], ['\\Seen', '$Label1'], ['\\Flagged', '$Work', '$Label1']];
+    await store.appendMany!(
+      inbox.id,
+      Array.from({ length: 9000 }, (_, i) => ({
+        source: bytes(`Subject: ${i}\r\n\r\n${i}\r\n`),
+        internalDate: i,
+        flags: shapes[i % shapes.length]!,
+      })),
+    );
+    // Gaps: every seventh message expunged, one message's flags changed (its MODSEQ moves).
+    await store.setFlags(
+      inbox.id,
+      Array.from({ length: 1286 }, (_, k) => k * 7 + 1),
+      {
+        mode: 'add',
+        flags: ['\\Deleted'],
+      },
+    );
+    await store.expunge(inbox.id);
+    await store.setFlags(inbox.id, [4100], { mode: 'replace', flags: ['$Odd'] });
+    for (const set of [[[1, Number.POSITIVE_INFINITY]], [[4090, 4200]], [[8000, 9000], 2, 3]] as const) {
+      const expected = (await store.fetchMessages(inbox.id, set)).map((m) => ({
+        uid: m.uid,
+        flags: m.flags,
+        modseq: m.modseq,
+      }));
+      const got = (await store.fetchFlags!(inbox.id, set)).map((m) => ({
+        uid: m.uid,
+        flags: m.flags,
+        modseq: m.modseq,
+      }));
+      expect(got).toEqual(expected);
+    }
+    expect((await store.fetchFlags!(inbox.id, [[1, Number.POSITIVE_INFINITY]])).length).toBe(9000 - 1286);
+    await store.close();
+  });
 });

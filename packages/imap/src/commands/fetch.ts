@@ -220,6 +220,8 @@ function writeFlagLines(
 ): void {
   if (rows.length === 0) return;
   const uids = view.uids;
+  // Stores may hand out one array for every message with the same flags: join each once.
+  const joined = new Map<readonly string[], string>();
   let at = view.firstIndexAtLeast(rows[0]!.uid);
   for (const row of rows) {
     while (at < uids.length && uids[at]! < row.uid) at++;
@@ -229,8 +231,15 @@ function writeFlagLines(
     for (let k = 0; k < items.length; k++) {
       if (k > 0) line += ' ';
       const item = items[k]!.item;
-      if (item === 'FLAGS') line += `FLAGS (${view.displayFlags(row.uid, rev1, row.flags).join(' ')})`;
-      else if (item === 'UID') line += `UID ${row.uid}`;
+      if (item === 'FLAGS') {
+        const flags = view.displayFlags(row.uid, rev1, row.flags);
+        let text = joined.get(flags);
+        if (text === undefined) {
+          text = flags.join(' ');
+          joined.set(flags, text);
+        }
+        line += `FLAGS (${text})`;
+      } else if (item === 'UID') line += `UID ${row.uid}`;
       else line += `MODSEQ (${row.modseq})`;
     }
     w.text(`${line})\r\n`);
