@@ -11,6 +11,7 @@
  *
  * 10,000 messages by default (MAILWIRE_BENCH_IMAP_MESSAGES to change it); set
  * MAILWIRE_BENCH_IMAP_LARGE=1 to add a 100,000-message mailbox.
+ * MAILWIRE_BENCH_MIME_CACHE sets the Mailwire server's mimeCacheEntries (default 120,000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

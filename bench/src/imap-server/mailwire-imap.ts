@@ -13,7 +13,7 @@ if (path === undefined) throw new Error('usage: mailwire-imap.ts <store director
 const store = createSqliteStore({
   path,
   hasher: createScryptHasher({ cost: 1024 }),
-  mimeCacheEntries: 120_000,
+  mimeCacheEntries: Number(process.env.MAILWIRE_BENCH_MIME_CACHE ?? 120_000),
 });
 const server = await listen({
   host: '127.0.0.1',
