@@ -182,7 +182,7 @@ export async function run(): Promise<string> {
       'return the same number of messages; the KB columns show the octets each sent. The 100,000-message tables need ' +
       '`MAILWIRE_BENCH_IMAP_LARGE=1` (about 10 minutes, 2 GB of temporary files).\n\n';
     out += await benchMailbox(count, 7, 2);
-    if (process.env.MAILWIRE_BENCH_IMAP_LARGE === '1') out += `\n${await benchMailbox(100_000, 3, 1)}`;
+    if (process.env.MAILWIRE_BENCH_IMAP_LARGE === '1') out += `\n${await benchMailbox(100_000, 7, 2)}`;
     return out;
   } finally {
     pinSelf(`0-${cpus().length - 1}`);
