@@ -102,15 +102,20 @@ function mailauthResolver(records: Map<string, string>) {
 
 const crypto = createNodeDkimCrypto();
 
-function mailwireSign(message: Uint8Array, key: Key): Promise<string> {
-  return signDkim(message, {
+/** The signing options both the one-shot and the streaming @mailwire/auth signer get. */
+function signOptions(key: Key) {
+  return {
     crypto,
     domain: DOMAIN,
     selector: key.selector,
     privateKey: key.privateKey,
     algorithm: key.algorithm,
     timestamp: NOW,
-  });
+  };
+}
+
+function mailwireSign(message: Uint8Array, key: Key): Promise<string> {
+  return signDkim(message, signOptions(key));
 }
 
 async function mailauthSign(message: Buffer | Readable, key: Key): Promise<string> {
@@ -189,14 +194,7 @@ async function memoryChild(library: string, sizeMb: number): Promise<MemoryResul
   let verified: boolean;
   const t0 = performance.now();
   if (library === 'mailwire') {
-    const signer = new DkimSigner({
-      crypto,
-      domain: DOMAIN,
-      selector: key.selector,
-      privateKey: key.privateKey,
-      algorithm: key.algorithm,
-      timestamp: NOW,
-    });
+    const signer = new DkimSigner(signOptions(key));
     let n = 0;
     for (const chunk of bigMessage('', size)) {
       signer.update(chunk);
