@@ -4,7 +4,7 @@
  * (one character per octet) so that UTF-8 header fields (RFC 6532) hash byte for byte.
  */
 
-import { latin1 } from '@mailwire/core';
+import { concatBytes, latin1 } from '@mailwire/core';
 
 export interface RawHeaderField {
   /** The field name as written, without trailing whitespace. */
@@ -108,7 +108,7 @@ export class HeaderSplitter {
 
   /** The header fields; call once the message has ended or `complete` is true. */
   fields(): RawHeaderField[] {
-    this.block ??= latin1(concat(this.parts));
+    this.block ??= latin1(concatBytes(this.parts));
     return splitHeaderFields(this.block);
   }
 
@@ -121,16 +121,4 @@ export class HeaderSplitter {
     this.parts.push(bytes.slice());
     this.size += bytes.length;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -15,7 +15,7 @@
  */
 
 import { discoverMtaSts, type MtaStsPolicy, mxMatchesPolicy } from '@mailwire/auth';
-import type { TlsInfo, Transport } from '@mailwire/core';
+import { concatBytes, type TlsInfo, type Transport } from '@mailwire/core';
 import { type DeliveryTargetOptions, type Resolver, resolveDeliveryTargets } from '@mailwire/dns';
 import { type ClientTlsInfo, type ConnectSmtpOptions, connectSmtp } from './client-transport.js';
 import {
@@ -695,16 +695,6 @@ export class DeliveryAgent {
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    n += chunk.length;
-  }
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  for await (const chunk of source) parts.push(chunk);
+  return concatBytes(parts);
 }

@@ -1,4 +1,4 @@
-import type { ReadResult, SaslCredentials, Transport } from '@mailwire/core';
+import { concatBytes, type ReadResult, type SaslCredentials, type Transport } from '@mailwire/core';
 import type { Account, MailStore, ScramStoredKeys } from '@mailwire/store';
 import type { ImapServerEvent } from './session/server-events.js';
 import { ImapServerSession, type ImapServerSessionOptions } from './session/server-session.js';
@@ -73,21 +73,21 @@ export async function serve(transport: Transport, options: ServeOptions): Promis
     let size = 0;
     for (let chunk = session.output(); chunk !== undefined; chunk = session.output()) {
       if (chunk.length >= COALESCE) {
-        if (size > 0) await transport.write(join(pending, size));
+        if (size > 0) await transport.write(join(pending));
         pending = [];
         size = 0;
         await transport.write(chunk);
         continue;
       }
       if (size + chunk.length > COALESCE) {
-        await transport.write(join(pending, size));
+        await transport.write(join(pending));
         pending = [];
         size = 0;
       }
       pending.push(chunk);
       size += chunk.length;
     }
-    if (size > 0) await transport.write(join(pending, size));
+    if (size > 0) await transport.write(join(pending));
   }
 
   async function handle(event: ImapServerEvent): Promise<void> {
@@ -139,15 +139,8 @@ async function defaultAuthenticate(
 /** Most bytes `serve()` gathers into one transport write. */
 const COALESCE = 256 * 1024;
 
-function join(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+function join(chunks: readonly Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 function isClosedError(error: unknown): boolean {

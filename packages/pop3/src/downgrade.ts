@@ -19,7 +19,7 @@
  * longer than that is not parsed: from then on until the blank line each octet ≥ 0x80 is replaced
  * by `?` (still 7-bit, still deterministic, so sizes computed with the same class stay exact).
  */
-import { decodeUtf8, utf8 } from '@mailwire/core';
+import { concatBytes, decodeUtf8, utf8 } from '@mailwire/core';
 import type { Pop3ChunkSource } from './server-events.js';
 
 export const MAX_DOWNGRADE_HEADER_BYTES = 262_144;
@@ -216,15 +216,7 @@ export function downgradeHeader(header: Uint8Array): Uint8Array {
     i = next;
   }
   flush(header.length);
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

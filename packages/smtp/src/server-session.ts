@@ -689,11 +689,11 @@ export class SmtpServerSession {
       case 'MAIL': {
         let limit = BASE_COMMAND_LINE;
         if (x.size !== false) limit += 26; // RFC 1870 §3 (5)
-        if (x.eightBitMime !== false || x.binaryMime !== false) limit += 16; // " BODY=BINARYMIME"
+        if (x.eightBitMime !== false || (x.chunking !== false && x.binaryMime !== false)) limit += 16; // " BODY=BINARYMIME"
         if (x.smtpUtf8 !== false) limit += 10; // RFC 6531 §3.1 item 5
         if (x.dsn !== false) limit += 100; // RFC 3461 §4 (f): RET and ENVID
         if (this.options.auth !== undefined) limit += 500; // RFC 4954 §5 (7): AUTH=
-        if (x.requireTls !== false) limit += 11; // " REQUIRETLS"
+        if (x.requireTls !== false && this.secure) limit += 11; // " REQUIRETLS"
         return limit;
       }
       case 'RCPT':
