@@ -1,20 +1,49 @@
 /**
- * The SQLite store's cache of parsed MIME indexes, for `fetchMessages(…, { mimeIndex: true })`:
- * a FETCH ENVELOPE or SEARCH over a large mailbox reads the same indexes again and again, and
- * looking up each blob's row, moving its JSON out of SQLite and parsing it cost more than the
- * rest of the command.
+ * `fetchMessages(…, { mimeIndex: true })` in the SQLite store: metadata rows and their MIME
+ * indexes in one statement, and a bounded cache of parsed indexes.
  *
- * An entry is served without touching the `blobs` table while the database is exactly as it was
- * when the entry was last checked: no other connection has committed since (`PRAGMA
- * data_version`) and this connection has changed no row (`total_changes()`). After any write the
- * entry is checked again against the row's JSON (one primary-key lookup) and re-parsed only if
- * the JSON changed, so a changed index is never served stale.
+ * The indexes come from `message_mime` (schema.ts, version 2), which has the key of `messages`:
+ * a UID range reads them in key order, sequentially, with the metadata. (Looking each one up in
+ * `blobs` by content hash landed on random pages of a table larger than SQLite's page cache and
+ * cost more than the rest of a FETCH ENVELOPE.)
+ *
+ * The cache saves the `JSON.parse` of an index read again (a repeated FETCH ENVELOPE or SEARCH):
+ * an entry is keyed by blob and holds the text it was parsed from, and is served only while the
+ * row's text is the same, so a changed index is never served stale whatever wrote it.
  */
 import type Database from 'better-sqlite3';
 
+/**
+ * A metadata row with its index text (better-sqlite3's raw mode): uid, modseq, flags,
+ * internal_date, size, blob, mime (`null`: the blob has no index).
+ */
+export type MimeRow = [number, number, string, number, number, string, string | null];
+
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+/** Metadata rows and index texts of one UID range with MODSEQ above `changedSince`. Call inside a read transaction. */
+export function mimeRows(
+  db: Database.Database,
+  mailboxRowId: number,
+  from: number,
+  to: number,
+  changedSince: number,
+): MimeRow[] {
+  let s = statements.get(db);
+  if (s === undefined) {
+    s = db
+      .prepare(
+        `SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob, x.mime
+         FROM messages m LEFT JOIN message_mime x ON x.mailbox_id = m.mailbox_id AND x.uid = m.uid
+         WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`,
+      )
+      .raw();
+    statements.set(db, s);
+  }
+  return s.all(mailboxRowId, from, to, changedSince) as MimeRow[];
+}
+
 interface Entry {
-  /** The database state (`MimeIndexCache.begin`) the entry was last checked in. */
-  state: string;
   readonly json: string;
   readonly index: unknown;
   /** Its slot in the eviction ring. */
@@ -31,39 +60,31 @@ export class MimeIndexCache {
   readonly #ring: (string | undefined)[] = [];
   #next = 0;
   readonly #max: number;
-  readonly #state: Database.Statement;
-  readonly #mimeOf: Database.Statement;
-  #current = '';
 
-  constructor(db: Database.Database, maxEntries: number) {
+  constructor(maxEntries: number) {
     this.#max = Math.max(1, Math.floor(maxEntries));
-    this.#state = db.prepare('SELECT data_version, total_changes() FROM pragma_data_version').raw();
-    this.#mimeOf = db.prepare('SELECT mime FROM blobs WHERE hash = ?').pluck();
   }
 
-  /** Call inside each read transaction before `get`: notes the database state. */
-  begin(): void {
-    const [version, changes] = this.#state.get() as [number, number];
-    this.#current = `${version}:${changes}`;
+  /** Entries held (for tests). */
+  get size(): number {
+    return this.#entries.size;
   }
 
-  /** The parsed index of blob `hash` (`undefined`: none). Callers get a shared object and must not mutate it. */
-  get(hash: string): unknown {
+  /**
+   * The parsed index of blob `hash` whose stored text is `json` (`undefined`: none). Callers get a
+   * shared object and must not mutate it.
+   */
+  get(hash: string, json: string | null): unknown {
     const hit = this.#entries.get(hash);
-    if (hit !== undefined && hit.state === this.#current) return hit.index;
-    const json = this.#mimeOf.get(hash) as string | null | undefined;
-    if (json === null || json === undefined) {
+    if (json === null) {
       if (hit !== undefined) this.#entries.delete(hash);
       return undefined;
     }
-    if (hit !== undefined && hit.json === json) {
-      hit.state = this.#current;
-      return hit.index;
-    }
+    if (hit !== undefined && hit.json === json) return hit.index;
     const index = JSON.parse(json) as unknown;
     if (hit !== undefined) {
       // Same slot, new content.
-      this.#entries.set(hash, { state: this.#current, json, index, slot: hit.slot });
+      this.#entries.set(hash, { json, index, slot: hit.slot });
       return index;
     }
     const slot = this.#next;
@@ -71,7 +92,7 @@ export class MimeIndexCache {
     const evicted = this.#ring[slot];
     if (evicted !== undefined && this.#entries.get(evicted)?.slot === slot) this.#entries.delete(evicted);
     this.#ring[slot] = hash;
-    this.#entries.set(hash, { state: this.#current, json, index, slot });
+    this.#entries.set(hash, { json, index, slot });
     return index;
   }
 

@@ -143,8 +143,50 @@ CREATE TRIGGER blobs_unreferenced AFTER UPDATE OF refs ON blobs WHEN NEW.refs <=
 END;
 `;
 
+/**
+ * Version 2: each message's MIME index next to the message, in `message_mime` (same key as
+ * `messages`), so a FETCH ENVELOPE or header SEARCH over a UID range reads the indexes in key
+ * order in the same statement as the metadata. Before, each index was a lookup in `blobs` by
+ * content hash: in a mailbox larger than SQLite's page cache those land on random pages and cost
+ * more than the rest of the command.
+ *
+ * `blobs.mime` stays the source of truth (`getMimeIndex`, `setMimeIndex` are per blob); triggers
+ * keep the copies equal to it: a message row has a `message_mime` row exactly when its blob has an
+ * index, with the same text. `messages_by_blob` finds a blob's messages when its index changes.
+ */
+const V2 = `
+CREATE TABLE message_mime (
+  mailbox_id INTEGER NOT NULL,
+  uid        INTEGER NOT NULL,
+  mime       TEXT NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+
+CREATE INDEX messages_by_blob ON messages (blob);
+
+INSERT INTO message_mime (mailbox_id, uid, mime)
+  SELECT m.mailbox_id, m.uid, b.mime FROM messages m JOIN blobs b ON b.hash = m.blob
+  WHERE b.mime IS NOT NULL;
+
+CREATE TRIGGER message_mime_insert AFTER INSERT ON messages BEGIN
+  INSERT OR REPLACE INTO message_mime (mailbox_id, uid, mime)
+    SELECT NEW.mailbox_id, NEW.uid, mime FROM blobs WHERE hash = NEW.blob AND mime IS NOT NULL;
+END;
+
+CREATE TRIGGER message_mime_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM message_mime WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;
+END;
+
+CREATE TRIGGER message_mime_blob AFTER UPDATE OF mime ON blobs WHEN NEW.mime IS NOT OLD.mime BEGIN
+  DELETE FROM message_mime WHERE NEW.mime IS NULL
+    AND (mailbox_id, uid) IN (SELECT mailbox_id, uid FROM messages WHERE blob = NEW.hash);
+  INSERT OR REPLACE INTO message_mime (mailbox_id, uid, mime)
+    SELECT mailbox_id, uid, NEW.mime FROM messages WHERE blob = NEW.hash AND NEW.mime IS NOT NULL;
+END;
+`;
+
 /** Migrations in order; `user_version` is the number applied. Never edit one that shipped. */
-export const MIGRATIONS: readonly string[] = [V1];
+export const MIGRATIONS: readonly string[] = [V1, V2];
 
 export interface PragmaOptions {
   readonly synchronous: 'FULL' | 'NORMAL';

@@ -93,7 +93,7 @@ import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
 import { flagRows, listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
-import { MimeIndexCache } from './read-mime.js';
+import { MimeIndexCache, mimeRows } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -1116,11 +1116,10 @@ export class SqliteStore implements MailStore {
       const row = this.#requireMailbox(mailboxId);
       const out: MessageMeta[] = [];
       if (options.mimeIndex === true) {
-        const cache = (this.#mimeCache ??= new MimeIndexCache(this.#db, this.#mimeCacheEntries));
-        cache.begin();
+        const cache = (this.#mimeCache ??= new MimeIndexCache(this.#mimeCacheEntries));
         for (const [from, to] of ranges) {
-          for (const m of metaRows(this.#db, row.id, from, to, changedSince ?? 0)) {
-            out.push(metaOf(m, cache.get(m[5])));
+          for (const m of mimeRows(this.#db, row.id, from, to, changedSince ?? 0)) {
+            out.push(metaOf(m as unknown as Parameters<typeof metaOf>[0], cache.get(m[5], m[6])));
           }
         }
         return out;
@@ -1201,9 +1200,11 @@ export class SqliteStore implements MailStore {
 
   async readBlobs(blobIds: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     if (!Array.isArray(blobIds)) throw new InvalidError('readBlobs needs an array of blob ids');
-    await this._readAsync(() => undefined);
+    // No turn of the event loop before the read is asked for: a read the caller starts ahead
+    // (FETCH's next group) runs while it writes out the current one.
+    this._check();
     try {
-      return readBlobFiles(blobIds, (hash) => this.#blobs.path(hash));
+      return await readBlobFiles(blobIds, (hash) => this.#blobs.path(hash));
     } catch (error) {
       throw backend(error);
     }

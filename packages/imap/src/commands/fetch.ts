@@ -12,13 +12,19 @@ import {
   type FetchValue,
   type LiteralSource,
   type Response,
-  serializeFetchItem,
   writeFetchResponse,
 } from '../codec/response.js';
 import { WireWriter } from '../codec/wire.js';
 import type { FetchItem, Partial, Section } from '../codec/types.js';
 import type { CommandContext, CommandOf, Handler } from './context.js';
-import { bodyStructureOf, envelopeOf, mimeIndexOf, readBytes, toDateTime } from './message.js';
+import {
+  bodyStructureOf,
+  envelopeOf,
+  mimeIndexOf,
+  readBytes,
+  structureItemBytes,
+  toDateTime,
+} from './message.js';
 import { done } from './util.js';
 
 /**
@@ -193,8 +199,7 @@ function structureBytes(index: MimeIndex, item: StructureItem): Uint8Array {
   if (entry === undefined) structures.set(index, (entry = {}));
   let bytes = entry[item];
   if (bytes === undefined) {
-    const value = item === 'ENVELOPE' ? envelopeOf(index) : bodyStructureOf(index, item === 'BODYSTRUCTURE');
-    entry[item] = bytes = serializeFetchItem({ item, value });
+    entry[item] = bytes = structureItemBytes(index, item);
   }
   return bytes;
 }
@@ -248,7 +253,7 @@ function writeFlagLines(
 /** Bytes of message data gathered before the responses holding them are serialised and queued. */
 const READY_BYTES = 1024 * 1024;
 /** Most bytes one `readBlobs` call asks for. */
-const BLOB_GROUP_BYTES = 2 * 1024 * 1024;
+const BLOB_GROUP_BYTES = 1024 * 1024;
 
 const NEEDS_BYTES = (item: FetchItem) =>
   item.item === 'BODY[]' ||
@@ -273,17 +278,22 @@ function inlineBytes(values: readonly FetchValue[]): number {
 /**
  * Whole small messages of the current batch, read in groups of up to `BLOB_GROUP_BYTES` through
  * the store's optional `readBlobs`; any byte range of them is then a slice, with no store call.
+ * While a group is written out, the next one is already being read (a store that reads off the
+ * caller's thread overlaps the two).
  */
 class Bodies {
   private readonly bytes = new Map<number, Uint8Array>();
   /** UIDs a group load already tried (so a message `readBlobs` did not return is not retried). */
   private readonly tried = new Set<number>();
+  /** The read started ahead for the group after the current one. */
+  private ahead: GroupRead | undefined;
 
   constructor(private readonly ctx: CommandContext) {}
 
   reset(): void {
     this.bytes.clear();
     this.tried.clear();
+    this.ahead = undefined;
   }
 
   has(uid: number): boolean {
@@ -295,29 +305,55 @@ class Bodies {
     return this.bytes.get(uid);
   }
 
-  /** Loads the group of small messages starting at `metas[from]` (dropping the previous group). */
+  /**
+   * Loads the group of small messages starting at `metas[from]` (dropping the previous group),
+   * and starts reading the next one; a large message (streamed) is only marked as tried.
+   */
   async load(metas: readonly MessageMeta[], from: number, threshold: number): Promise<void> {
+    if (metas[from]!.size > threshold) {
+      this.tried.add(metas[from]!.uid);
+      return;
+    }
+    const ahead = this.ahead;
+    const current = ahead?.metas === metas && ahead.from === from ? ahead : this.start(metas, from, threshold);
     this.reset();
+    let next = from + current.group.length;
+    while (next < metas.length && metas[next]!.size > threshold) next++;
+    if (next < metas.length) this.ahead = this.start(metas, next, threshold);
+    const read = await current.read;
+    const group = current.group;
+    for (let k = 0; k < group.length; k++) {
+      const meta = group[k]!;
+      this.tried.add(meta.uid);
+      const bytes = read[k];
+      if (bytes !== undefined && bytes.length === meta.size) this.bytes.set(meta.uid, bytes);
+    }
+  }
+
+  /** Starts reading the group of small messages at `metas[from]` (a small one). */
+  private start(metas: readonly MessageMeta[], from: number, threshold: number): GroupRead {
     const group: MessageMeta[] = [];
     let total = 0;
     for (let k = from; k < metas.length; k++) {
       const meta = metas[k]!;
-      if (meta.size > threshold) {
-        if (group.length === 0) this.tried.add(meta.uid);
-        break;
-      }
+      if (meta.size > threshold) break;
       if (group.length > 0 && total + meta.size > BLOB_GROUP_BYTES) break;
       group.push(meta);
       total += meta.size;
     }
-    if (group.length === 0) return;
-    const read = await this.ctx.store.readBlobs!(group.map((m) => m.blobId));
-    group.forEach((meta, k) => {
-      this.tried.add(meta.uid);
-      const bytes = read[k];
-      if (bytes !== undefined && bytes.length === meta.size) this.bytes.set(meta.uid, bytes);
-    });
+    const read = this.ctx.store.readBlobs!(group.map((m) => m.blobId));
+    // A read started ahead may never be awaited (the command ends early): its failure is not lost
+    // when awaited, and is not an unhandled rejection when not.
+    read.catch(() => undefined);
+    return { metas, from, group, read };
   }
+}
+
+interface GroupRead {
+  readonly metas: readonly MessageMeta[];
+  readonly from: number;
+  readonly group: readonly MessageMeta[];
+  readonly read: Promise<(Uint8Array | undefined)[]>;
 }
 
 /** An `IN_MEMORY` item's value (`undefined` for any other item). */

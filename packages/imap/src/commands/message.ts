@@ -1,4 +1,4 @@
-import { concatBytes, fromLatin1 } from '@mailwire/core';
+import { concatBytes, fromLatin1, latin1, utf8 } from '@mailwire/core';
 import {
   type BodyStructure,
   bodyStructure,
@@ -7,6 +7,8 @@ import {
   type MimeIndex,
   MimeIndexer,
   type MimeParam,
+  parseAddressList,
+  type RawEnvelope,
 } from '@mailwire/mime';
 import type { MailStore, MessageMeta } from '@mailwire/store';
 import { decodeText } from '../codec/reader.js';
@@ -123,6 +125,117 @@ export function envelopeOf(index: MimeIndex): NValue {
 
 export function bodyStructureOf(index: MimeIndex, extended: boolean): NValue {
   return bodyValue(bodyStructure(index, { extended }), extended);
+}
+
+/**
+ * Wire text of a value as `WireWriter('plain')` writes it in a response, as a binary string (one
+ * char per octet): NIL, numbers, quoted strings for short printable ASCII, literals otherwise,
+ * lists. Written straight into one string: FETCH ENVELOPE BODYSTRUCTURE over a mailbox larger
+ * than the store's index cache builds these for every message, and the general writer's
+ * per-value calls cost as much as building the trees.
+ */
+function wireOf(value: NValue): string {
+  if (value === null) return 'NIL';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return wireString(value);
+  if (Array.isArray(value)) return wireList(value as readonly NValue[]);
+  let out = '';
+  for (const item of (value as { readonly concat: readonly (readonly NValue[])[] }).concat)
+    out += wireList(item);
+  return out;
+}
+
+function wireList(items: readonly NValue[]): string {
+  let out = '(';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ' ';
+    out += wireOf(items[i]!);
+  }
+  return `${out})`;
+}
+
+/** Longest quoted string (`WireWriter`'s choice). */
+const QUOTED_MAX = 1024;
+
+function wireString(value: string): string {
+  if (value.length <= QUOTED_MAX) {
+    let plain = true;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) return `"${value}"`;
+  }
+  const bytes = utf8(value);
+  let quotable = bytes.length <= QUOTED_MAX;
+  for (let i = 0; quotable && i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0 || b === 0x0d || b === 0x0a || b > 0x7f) quotable = false;
+  }
+  if (!quotable) return `{${bytes.length}}\r\n${latin1(bytes)}`;
+  let out = '"';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0x22 || b === 0x5c) out += '\\';
+    out += String.fromCharCode(b);
+  }
+  return `${out}"`;
+}
+
+/** Binary string → bytes (ASCII through the native encoder). */
+function wireBytes(text: string): Uint8Array {
+  return NON_ASCII.test(text) ? fromLatin1(text) : utf8(text);
+}
+
+/**
+ * Wire text of an address list header (ENVELOPE's from, to, …), by raw header value: the same
+ * From and To come back in message after message, so each distinct value is parsed once while it
+ * stays in this bounded memo. `null`: no address (the field then takes From's value or is NIL).
+ */
+const addressWire = new Map<string, string | null>();
+const ADDRESS_MEMO = 4096;
+
+function addressListWire(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let wire = addressWire.get(raw);
+  if (wire === undefined) {
+    const list = parseAddressList(raw);
+    wire = list.length > 0 ? wireOf(addresses(list)) : null;
+    if (addressWire.size >= ADDRESS_MEMO) addressWire.clear();
+    addressWire.set(raw, wire);
+  }
+  return wire;
+}
+
+/** `envelopeValue(envelope(part))` as wire text, with the address lists memoised. */
+function envelopeWire(raw: RawEnvelope): string {
+  const from = addressListWire(raw.from);
+  // RFC 9051 §7.5.2: absent or empty Sender / Reply-To take the value of From.
+  const sender = addressListWire(raw.sender) ?? from;
+  const replyTo = addressListWire(raw.replyTo) ?? from;
+  return `(${wireOf(text(raw.date ?? null))} ${wireOf(text(raw.subject ?? null))} ${from ?? 'NIL'} ${
+    sender ?? 'NIL'
+  } ${replyTo ?? 'NIL'} ${addressListWire(raw.to) ?? 'NIL'} ${addressListWire(raw.cc) ?? 'NIL'} ${
+    addressListWire(raw.bcc) ?? 'NIL'
+  } ${wireOf(text(raw.inReplyTo ?? null))} ${wireOf(text(raw.messageId ?? null))})`;
+}
+
+/**
+ * The FETCH item `ENVELOPE`, `BODYSTRUCTURE` or `BODY` of a message as wire bytes: exactly what
+ * `serializeFetchItem({ item, value })` writes for `envelopeOf` / `bodyStructureOf`, faster.
+ */
+export function structureItemBytes(
+  index: MimeIndex,
+  item: 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY',
+): Uint8Array {
+  const value =
+    item === 'ENVELOPE'
+      ? envelopeWire(index.root.envelope ?? {})
+      : wireOf(bodyStructureOf(index, item === 'BODYSTRUCTURE'));
+  return wireBytes(`${item} ${value}`);
 }
 
 /** Milliseconds → INTERNALDATE in UTC. */
