@@ -11,6 +11,19 @@
  * median of the rounds (peak RSS: the highest). The Mailwire sink runs twice: as is, and with V8's
  * young generation capped (`--max-semi-space-size=1`), to show how much of its peak RSS is heap
  * sizing policy rather than data the library keeps.
+ *
+ * A fifth row is a reference, not a contender: "Node floor" (src/sinks/node-floor-sink.mjs), a
+ * bare `node:net` server answering smtp-source's dialogue with canned replies (line splitting only,
+ * no parsing). What it costs is Node's socket and stream layer; what a Node sink costs above it is
+ * the library's.
+ *
+ * Options (environment), for profiling and quick comparisons; the recorded run uses none:
+ * - MAILWIRE_BENCH_SMTP_SERVERS=floor,mailwire — only the rows whose name contains one of these
+ *   (case-insensitive); smtp-sink always runs, it is the ratio's reference.
+ * - MAILWIRE_BENCH_SMTP_SCENARIOS=1,3 — only these scenarios (1-based).
+ * - MAILWIRE_BENCH_SMTP_ROUNDS=5 — rounds per scenario instead of the defaults below.
+ * - MAILWIRE_BENCH_SMTP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" — extra node flags for
+ *   the Mailwire sink (first row).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -61,12 +74,16 @@ function nodeSink(name: string, script: string, nodeFlags: readonly string[] = [
   };
 }
 
-const servers: Server[] = [
-  nodeSink('Mailwire (@mailwire/smtp + @mailwire/node)', 'mailwire-sink.mjs'),
+const extraFlags = (process.env.MAILWIRE_BENCH_SMTP_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+
+const allServers: Server[] = [
+  nodeSink('Mailwire (@mailwire/smtp + @mailwire/node)', 'mailwire-sink.mjs', extraFlags),
   // The same sink with V8's young generation capped at 1 MiB per semi-space (default: grows to
   // 16 MiB): shows how much of the peak RSS is V8 heap sizing policy rather than data we keep.
   nodeSink('Mailwire, node --max-semi-space-size=1', 'mailwire-sink.mjs', ['--max-semi-space-size=1']),
   nodeSink('smtp-server (npm)', 'smtp-server-sink.mjs'),
+  // Reference, not a contender: Node's own floor (canned replies over node:net, no parsing).
+  nodeSink('_Node floor: bare node:net, canned replies (reference)_', 'node-floor-sink.mjs'),
   {
     name: 'Postfix smtp-sink (C)',
     async start() {
@@ -84,6 +101,17 @@ const servers: Server[] = [
   },
 ];
 
+const serverFilter = (process.env.MAILWIRE_BENCH_SMTP_SERVERS ?? '')
+  .split(',')
+  .map((f) => f.trim().toLowerCase())
+  .filter((f) => f !== '');
+const servers = allServers.filter(
+  (server) =>
+    serverFilter.length === 0 ||
+    server.name.startsWith('Postfix') ||
+    serverFilter.some((f) => server.name.toLowerCase().includes(f)),
+);
+
 interface Scenario {
   readonly name: string;
   readonly messages: number;
@@ -92,7 +120,7 @@ interface Scenario {
   readonly args: readonly string[];
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   {
     name: '20 sessions × 10 KB, connections reused (-d)',
     messages: 10_000,
@@ -112,6 +140,15 @@ const scenarios: Scenario[] = [
     args: ['-d', '-s', '1', '-l', '10240', '-r', '500'],
   },
 ];
+
+const scenarioFilter = (process.env.MAILWIRE_BENCH_SMTP_SCENARIOS ?? '')
+  .split(',')
+  .filter((f) => f.trim() !== '')
+  .map(Number);
+const scenarios = allScenarios.filter(
+  (_, i) => scenarioFilter.length === 0 || scenarioFilter.includes(i + 1),
+);
+const roundsOverride = Number(process.env.MAILWIRE_BENCH_SMTP_ROUNDS ?? 0);
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -191,7 +228,7 @@ export async function run(): Promise<string> {
   }
   let out = '';
   for (const scenario of scenarios) {
-    const rounds = scenario.rounds;
+    const rounds = roundsOverride > 0 ? roundsOverride : scenario.rounds;
     out += `#### ${scenario.name} (${scenario.messages.toLocaleString('en-US')} messages${rounds > 1 ? `, median of ${rounds} interleaved runs` : ''})\n\n`;
     out +=
       '| server | messages/s | ratio to smtp-sink | CPU s per 10k msgs | peak RSS MB | RSS before load MB |\n|---|---:|---:|---:|---:|---:|\n';

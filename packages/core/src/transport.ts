@@ -42,7 +42,10 @@ export interface Transport {
   readonly info: ConnectionInfo;
   /** Resolves with the next input. Only one `read()` may be pending at a time. */
   read(): Promise<ReadResult>;
-  /** Queues bytes for the peer; resolves once the transport can take more (backpressure). */
+  /**
+   * Queues bytes for the peer; resolves once the transport can take more (backpressure). A
+   * transport may return `WRITTEN` itself when it took the bytes at once and can take more.
+   */
   write(bytes: Uint8Array): Promise<void>;
   /** Flushes what was written, then closes the connection. Idempotent. */
   end(): Promise<void>;
@@ -57,3 +60,10 @@ export interface Transport {
   /** Starts COMPRESS=DEFLATE (RFC 4978) in both directions, after pending output is flushed. */
   compress?(): Promise<void>;
 }
+
+/**
+ * The promise `Transport.write()` may return when the bytes were taken at once and the transport
+ * can take more. A driver that sees this very object may go on without awaiting it (no microtask
+ * turn per reply); awaiting it is always correct too.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();

@@ -43,6 +43,7 @@ import {
   type TlsInfo,
   type Transport,
   UsageError,
+  WRITTEN,
 } from '@mailwire/core';
 import type { ProxyHeader } from './proxy-protocol.js';
 import { createTlsConfig, type TlsConfig, type TlsOptions } from './tls-config.js';
@@ -253,7 +254,8 @@ export class NodeTransport implements Transport {
         flushed.then(() => (carrier.writableNeedDrain ? this.drained(carrier) : undefined)),
       );
     }
-    if (carrier.write(bytes)) return Promise.resolve();
+    // Taken below the high-water mark: `WRITTEN` lets the driver go on without a microtask turn.
+    if (carrier.write(bytes)) return WRITTEN;
     return this.blocking(this.drained(carrier));
   }
 

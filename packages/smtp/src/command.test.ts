@@ -79,6 +79,33 @@ describe('parseCommand', () => {
     expect(err('RCPT FROM:<u@d>')).toBe('501 5.5.4');
   });
 
+  it('matches FROM: and TO: in any case, with blanks after the colon, and nothing else', () => {
+    const to = { localPart: 'u', domain: 'd.example', domainType: 'name', utf8: false };
+    for (const line of [
+      'RCPT TO:<u@d.example>',
+      'rcpt to:<u@d.example>',
+      'Rcpt tO:<u@d.example>',
+      'RCPT TO:  <u@d.example>',
+    ])
+      expect(ok(line)).toEqual({ verb: 'RCPT', to, params: {} });
+    for (const line of ['MAIL FROM:<u@d.example>', 'mail from:<u@d.example>', 'MAIL fRoM: <u@d.example>'])
+      expect(ok(line)).toEqual({ verb: 'MAIL', from: to, params: {} });
+    // Near misses: not the keyword (a letter 0x20 away is not a case variant), no colon, no path.
+    for (const line of [
+      'RCPT TO<u@d.example>',
+      'RCPT T0:<u@d.example>',
+      'RCPT TO;<u@d.example>',
+      'RCPT TO:',
+      'RCPT TO:u@d.example',
+      'RCPT tO\x1a<u@d.example>',
+    ])
+      expect(err(line)).toMatch(/^501 5\.5\.[24]$/);
+    expect(err('MAIL FROM\x1a<u@d.example>')).toMatch(/^501 /);
+    expect(err('MAIL FRO:<u@d.example>')).toBe('501 5.5.4');
+    expect(ok('RCPT TO:<POSTMASTER>')).toMatchObject({ to: { localPart: 'POSTMASTER', domain: '' } });
+    expect(err('RCPT TO:<postmaster >')).toBe('553 5.1.3');
+  });
+
   it('accepts UTF-8 addresses (RFC 6531) and refuses invisible characters in them', () => {
     expect(ok('RCPT TO:<用户@例子.广告>')).toMatchObject({ to: { localPart: '用户', domain: '例子.广告' } });
     expect(err('RCPT TO:<a\u202e@b>')).toBe('553 5.1.3');

@@ -98,8 +98,6 @@ export function parseCommandText(text: string): CommandParseResult {
   const space = text.indexOf(' ');
   const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : text.slice(space + 1);
-  // Liberal in what we accept: trailing blanks after argument-less commands are ignored.
-  const bare = arg.trim() === '';
   if (/[\x00-\x08\x0a-\x1f\x7f]/.test(text))
     return fail(
       /^[A-Z]{4,8}$/.test(verb) ? verb : undefined,
@@ -123,14 +121,14 @@ export function parseCommandText(text: string): CommandParseResult {
     case 'RSET':
     case 'QUIT':
     case 'STARTTLS':
-      if (!bare) return syntax(verb, `Syntax: ${verb} (no parameters allowed)`);
+      if (!isBlank(arg)) return syntax(verb, `Syntax: ${verb} (no parameters allowed)`);
       return { ok: true, command: { verb } };
     case 'NOOP':
     case 'HELP':
-      return { ok: true, command: bare ? { verb } : { verb, argument: arg.trim() } };
+      return { ok: true, command: isBlank(arg) ? { verb } : { verb, argument: arg.trim() } };
     case 'VRFY':
     case 'EXPN':
-      if (bare) return syntax(verb, `Syntax: ${verb} string`);
+      if (isBlank(arg)) return syntax(verb, `Syntax: ${verb} string`);
       return { ok: true, command: { verb, argument: arg.trim() } };
     case 'AUTH': {
       const parts = arg.trim().split(/ +/);
@@ -158,23 +156,42 @@ export function parseCommandText(text: string): CommandParseResult {
   }
 }
 
+/** Liberal in what we accept: trailing blanks after argument-less commands are ignored. */
+function isBlank(arg: string): boolean {
+  return arg === '' || arg.trim() === '';
+}
+
+/** True when `text` starts with `prefix` (upper-case ASCII), ignoring ASCII case. */
+function startsWithIgnoringCase(text: string, prefix: string): boolean {
+  if (text.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = text.charCodeAt(i);
+    const p = prefix.charCodeAt(i);
+    if (c !== p && !(p >= 0x41 && p <= 0x5a && c === p + 0x20)) return false;
+  }
+  return true;
+}
+
 /** Splits `<path> params…` after the colon; tolerates blanks after the colon (common in the wild). */
 const NO_PARAMS: readonly string[] = [];
+const NO_RAW_PARAMS: readonly RawParam[] = [];
 
 function splitPathAndParams(arg: string): { path: string; params: readonly string[] } | undefined {
-  const rest = arg.replace(/^ +/, '');
-  if (!rest.startsWith('<')) return undefined;
+  let blanks = 0;
+  while (arg.charCodeAt(blanks) === 0x20) blanks++;
+  const rest = blanks === 0 ? arg : arg.slice(blanks);
+  if (rest.charCodeAt(0) !== 0x3c) return undefined;
   // A quoted local part may contain ">" or spaces; find the closing bracket outside quotes.
   let quoted = false;
   let end = -1;
   for (let i = 1; i < rest.length; i++) {
-    const c = rest[i];
-    if (c === '\\' && quoted) {
+    const c = rest.charCodeAt(i);
+    if (c === 0x5c && quoted) {
       i++;
       continue;
     }
-    if (c === '"') quoted = !quoted;
-    else if (c === '>' && !quoted) {
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x3e && !quoted) {
       end = i;
       break;
     }
@@ -194,8 +211,8 @@ interface RawParam {
 }
 
 /** esmtp-param = esmtp-keyword ["=" esmtp-value] (RFC 5321 §4.1.2) */
-function splitParams(params: readonly string[]): RawParam[] | undefined {
-  if (params.length === 0) return [];
+function splitParams(params: readonly string[]): readonly RawParam[] | undefined {
+  if (params.length === 0) return NO_RAW_PARAMS;
   const out: RawParam[] = [];
   const seen = new Set<string>();
   for (const p of params) {
@@ -214,7 +231,7 @@ function splitParams(params: readonly string[]): RawParam[] | undefined {
 
 function parseMail(arg: string): CommandParseResult {
   const verb = 'MAIL';
-  if (!/^FROM:/i.test(arg)) return syntax(verb, 'Syntax: MAIL FROM:<address>');
+  if (!startsWithIgnoringCase(arg, 'FROM:')) return syntax(verb, 'Syntax: MAIL FROM:<address>');
   const split = splitPathAndParams(arg.slice(5));
   if (!split) return syntax(verb, 'Syntax: MAIL FROM:<address>');
   let from: SmtpMailbox | null = null;
@@ -294,12 +311,13 @@ function parseMail(arg: string): CommandParseResult {
 
 function parseRcpt(arg: string): CommandParseResult {
   const verb = 'RCPT';
-  if (!/^TO:/i.test(arg)) return syntax(verb, 'Syntax: RCPT TO:<address>');
+  if (!startsWithIgnoringCase(arg, 'TO:')) return syntax(verb, 'Syntax: RCPT TO:<address>');
   const split = splitPathAndParams(arg.slice(3));
   if (!split) return syntax(verb, 'Syntax: RCPT TO:<address>');
   let to: SmtpMailbox | undefined;
   // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain MUST be accepted.
-  if (/^<postmaster>$/i.test(split.path)) to = postmaster(split.path.slice(1, -1));
+  if (split.path.length === 12 && /^<postmaster>$/i.test(split.path))
+    to = postmaster(split.path.slice(1, -1));
   else to = parsePath(split.path);
   if (!to) return fail(verb, 'ERR_SMTP_BAD_ADDRESS', reply(553, '5.1.3', 'Invalid recipient address'));
   const raw = splitParams(split.params);

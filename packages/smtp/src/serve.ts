@@ -20,6 +20,7 @@ import {
   type TlsInfo,
   type Transport,
   UsageError,
+  WRITTEN,
 } from '@mailwire/core';
 import type { MailParams, RcptParams } from './command.js';
 import type { SmtpMailbox } from './path.js';
@@ -195,18 +196,23 @@ export async function serve(
   const writeFailed = () => {
     session.close();
   };
-  /** Writes what the session queued; `undefined` when there was nothing to write. */
+  /**
+   * Writes what the session queued; `undefined` when it is all written and the transport can take
+   * more (a transport that returns `WRITTEN` costs no promise and no microtask turn here).
+   */
   const flush = (): Promise<void> | undefined => {
-    const bytes = session.output();
-    if (bytes === undefined) return undefined;
-    let written: Promise<void>;
-    try {
-      written = transport.write(bytes);
-    } catch {
-      writeFailed();
-      return undefined;
+    for (;;) {
+      const bytes = session.output();
+      if (bytes === undefined) return undefined;
+      let written: Promise<void>;
+      try {
+        written = transport.write(bytes);
+      } catch {
+        writeFailed();
+        return undefined;
+      }
+      if (written !== WRITTEN) return written.then(flush, writeFailed);
     }
-    return written.then(flush, writeFailed);
   };
   const abortMessage = async (error: Error) => {
     message?.fail(error);
@@ -218,11 +224,21 @@ export async function serve(
   const handle = (event: SmtpServerEvent): Promise<void> | undefined => {
     switch (event.type) {
       case 'connect':
+        if (hooks.onConnect === undefined && pendingRead === undefined) {
+          // Nothing to wait for: the greeting goes out in this turn.
+          event.decision.accept();
+          return undefined;
+        }
         return connect(event.decision);
       case 'helo': {
         const hook = hooks.onHelo;
-        return invoke(hook && (() => hook(event.domain, ctx)), (r) =>
-          settle(event.decision, r === FAILED ? LOCAL_ERROR : r),
+        if (hook === undefined) {
+          event.decision.accept();
+          return undefined;
+        }
+        return invoke(
+          () => hook(event.domain, ctx),
+          (r) => settle(event.decision, r === FAILED ? LOCAL_ERROR : r),
         );
       }
       case 'starttls':
@@ -247,19 +263,37 @@ export async function serve(
       }
       case 'mailFrom': {
         const hook = hooks.onMailFrom;
-        return invoke(hook && (() => hook(event.from, event.params, ctx)), (r) => {
-          const value = r === FAILED ? LOCAL_ERROR : r;
-          settle(event.decision, value);
-          if (value === undefined) envelope = { from: event.from, mailParams: event.params, recipients: [] };
-        });
+        if (hook === undefined) {
+          event.decision.accept();
+          envelope = { from: event.from, mailParams: event.params, recipients: [] };
+          return undefined;
+        }
+        return invoke(
+          () => hook(event.from, event.params, ctx),
+          (r) => {
+            const value = r === FAILED ? LOCAL_ERROR : r;
+            settle(event.decision, value);
+            if (value === undefined)
+              envelope = { from: event.from, mailParams: event.params, recipients: [] };
+          },
+        );
       }
       case 'rcptTo': {
         const hook = hooks.onRcptTo;
-        return invoke(hook && (() => hook(event.to, event.params, ctx)), (r) => {
-          const value = r === FAILED ? LOCAL_ERROR : r;
-          settle(event.decision, value);
-          if (value === undefined) envelope?.recipients.push({ to: event.to, params: event.params });
-        });
+        if (hook === undefined) {
+          // No hook accepts: the same as `invoke()` with an absent hook, without its closures.
+          event.decision.accept();
+          envelope?.recipients.push({ to: event.to, params: event.params });
+          return undefined;
+        }
+        return invoke(
+          () => hook(event.to, event.params, ctx),
+          (r) => {
+            const value = r === FAILED ? LOCAL_ERROR : r;
+            settle(event.decision, value);
+            if (value === undefined) envelope?.recipients.push({ to: event.to, params: event.params });
+          },
+        );
       }
       case 'transactionReset':
         envelope = undefined;

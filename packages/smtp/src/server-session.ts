@@ -411,6 +411,9 @@ export class SmtpServerSession {
     return new SimpleDecision(this.settleGate, onAccept, onReject);
   }
 
+  /** `send` as a function value, made once (a refusal's reply for every decision). */
+  private readonly sendReply = (r: SmtpReply): void => this.send(r);
+
   private send(r: SmtpReply): void {
     let bytes = WIRE.get(r);
     if (bytes === undefined) {
@@ -656,24 +659,21 @@ export class SmtpServerSession {
 
   private helo(verb: 'EHLO' | 'HELO' | 'LHLO', domain: string): void {
     this.resetTransaction();
-    const decision = this.decision(
-      () => {
-        this.esmtp = verb !== 'HELO';
-        this.identified = true;
-        this.heloDomain = domain;
-        this.current = 'ready';
-        if (verb === 'HELO') this.sendCached(250, undefined, this.options.hostname);
-        else
-          this.send(
-            reply(
-              250,
-              undefined,
-              [`${this.options.hostname} greets ${domain}`, ...this.extensions()].join('\n'),
-            ),
-          );
-      },
-      (r) => this.send(r),
-    );
+    const decision = this.decision(() => {
+      this.esmtp = verb !== 'HELO';
+      this.identified = true;
+      this.heloDomain = domain;
+      this.current = 'ready';
+      if (verb === 'HELO') this.sendCached(250, undefined, this.options.hostname);
+      else
+        this.send(
+          reply(
+            250,
+            undefined,
+            [`${this.options.hostname} greets ${domain}`, ...this.extensions()].join('\n'),
+          ),
+        );
+    }, this.sendReply);
     this.emit({ type: 'helo', verb, domain, decision });
   }
 
@@ -828,14 +828,11 @@ export class SmtpServerSession {
       this.utf8Refused('sender');
       return;
     }
-    const decision = this.decision(
-      () => {
-        this.transaction = { from, params, recipients: [], rcptAttempts: 0, bdat: false };
-        this.current = 'mail';
-        this.send(MAIL_OK);
-      },
-      (r) => this.send(r),
-    );
+    const decision = this.decision(() => {
+      this.transaction = { from, params, recipients: [], rcptAttempts: 0, bdat: false };
+      this.current = 'mail';
+      this.send(MAIL_OK);
+    }, this.sendReply);
     this.emit({ type: 'mailFrom', from, params, decision });
   }
 
@@ -902,14 +899,11 @@ export class SmtpServerSession {
       return;
     }
     transaction.rcptAttempts++;
-    const decision = this.decision(
-      () => {
-        transaction.recipients.push(to);
-        this.current = 'rcpt';
-        this.send(RCPT_OK);
-      },
-      (r) => this.send(r),
-    );
+    const decision = this.decision(() => {
+      transaction.recipients.push(to);
+      this.current = 'rcpt';
+      this.send(RCPT_OK);
+    }, this.sendReply);
     this.emit({ type: 'rcptTo', to, params, decision });
   }
 
