@@ -3,9 +3,10 @@
  * IMAP SELECT and a FETCH BODY[] over many small messages need, without building per-message
  * metadata or opening one stream per message.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { FlagChange, MailboxUids, MessageMeta } from '@mailwire/store';
 import type Database from 'better-sqlite3';
+import { ERR_NO_THREAD, readFilesOffThread } from './blob-reader.js';
 import { SEEN } from './schema.js';
 import { decodeFlags } from './values.js';
 
@@ -155,22 +156,114 @@ export function listUidsOf(db: Database.Database, mailboxRowId: number): Mailbox
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
+/** Bytes of one shared buffer that `readBlobFiles` reads several small files into. */
+const SLAB_BYTES = 1024 * 1024;
+/** Free space below which a slab is left for a fresh one (a read needs room to see the file's end). */
+const SLAB_MIN_FREE = 64 * 1024;
+
 /**
  * The whole contents of each blob (content hash → file), `undefined` for an id that is not a
  * blob of this store or whose file is gone (expunged and collected meanwhile).
+ *
+ * Small files are read back to back into shared slabs (each result a view of one; a slab is
+ * never written again once handed out): open, one read, close — no fstat and no buffer per file,
+ * the file's end seen by a read shorter than the room offered. A file that fills the room is
+ * finished through fstat into a buffer of its own.
  */
-export function readBlobFiles(
+export function readBlobFilesHere(
   blobIds: readonly string[],
   pathOf: (hash: string) => string,
 ): (Uint8Array | undefined)[] {
-  return blobIds.map((id) => {
-    if (typeof id !== 'string' || !BLOB_ID.test(id)) return undefined;
+  const out: (Uint8Array | undefined)[] = new Array(blobIds.length);
+  let slab = new Uint8Array(0);
+  let used = 0;
+  for (let i = 0; i < blobIds.length; i++) {
+    const id = blobIds[i];
+    if (typeof id !== 'string' || !BLOB_ID.test(id)) {
+      out[i] = undefined;
+      continue;
+    }
+    let fd: number;
     try {
-      const bytes = readFileSync(pathOf(id));
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+      fd = openSync(pathOf(id), 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        out[i] = undefined;
+        continue;
+      }
       throw error;
     }
+    try {
+      if (slab.length - used < SLAB_MIN_FREE) {
+        slab = new Uint8Array(SLAB_BYTES);
+        used = 0;
+      }
+      const room = slab.length - used;
+      const n = readSync(fd, slab, used, room, 0);
+      if (n < room) {
+        out[i] = slab.subarray(used, used + n);
+        used += n;
+      } else {
+        // The file fills the room (it may go on): finished in a buffer of its own.
+        out[i] = readWhole(fd, slab.subarray(used, used + n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return out;
+}
+
+/** The whole file whose first bytes are `head` (copied: the slab's room is reused). */
+function readWhole(fd: number, head: Uint8Array): Uint8Array {
+  const size = fstatSync(fd).size;
+  if (size <= head.length) return head.slice();
+  const bytes = new Uint8Array(size);
+  bytes.set(head);
+  let length = head.length;
+  while (length < size) {
+    const n = readSync(fd, bytes, length, size - length, length);
+    if (n === 0) break;
+    length += n;
+  }
+  return bytes.subarray(0, length);
+}
+
+/** Fewest blobs `readBlobFiles` reads on the blob reader thread (fewer: on the caller's, no round trip). */
+export const OFF_THREAD_MIN = 16;
+
+/**
+ * `readBlobFilesHere`, on the blob reader thread for `OFF_THREAD_MIN` blobs or more (so the caller's
+ * thread can write out what it has meanwhile), on the caller's thread for fewer or when no thread
+ * can be started.
+ */
+export async function readBlobFiles(
+  blobIds: readonly string[],
+  pathOf: (hash: string) => string,
+): Promise<(Uint8Array | undefined)[]> {
+  if (blobIds.length < OFF_THREAD_MIN) {
+    // One turn of the event loop first, as every other store read takes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return readBlobFilesHere(blobIds, pathOf);
+  }
+  const paths: string[] = [];
+  const at: number[] = [];
+  blobIds.forEach((id, i) => {
+    if (typeof id === 'string' && BLOB_ID.test(id)) {
+      at.push(i);
+      paths.push(pathOf(id));
+    }
   });
+  let files: (Uint8Array | undefined)[];
+  try {
+    files = await readFilesOffThread(paths);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== ERR_NO_THREAD) throw error;
+    return readBlobFilesHere(blobIds, pathOf);
+  }
+  const out: (Uint8Array | undefined)[] = new Array(blobIds.length).fill(undefined);
+  at.forEach((index, k) => {
+    out[index] = files[k];
+  });
+  return out;
 }

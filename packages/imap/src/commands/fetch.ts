@@ -315,7 +315,8 @@ class Bodies {
       return;
     }
     const ahead = this.ahead;
-    const current = ahead?.metas === metas && ahead.from === from ? ahead : this.start(metas, from, threshold);
+    const current =
+      ahead?.metas === metas && ahead.from === from ? ahead : this.start(metas, from, threshold);
     this.reset();
     let next = from + current.group.length;
     while (next < metas.length && metas[next]!.size > threshold) next++;
