@@ -70,6 +70,9 @@ parentPort.on('message', ({ seq, paths }) => {
     parentPort.postMessage({ seq, error: { code: error && error.code, message: String(error && error.message) } });
     return;
   }
+  // The last slab mostly empty (a small group): only its used part goes back, so the caller's
+  // heap does not count a megabyte per small read.
+  if (slabIndex >= 0 && used < slab.length / 2) slabs[slabIndex] = slab.slice(0, used).buffer;
   parentPort.postMessage({ seq, slabs, spans }, slabs);
 });
 `;

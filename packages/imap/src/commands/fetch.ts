@@ -145,7 +145,15 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       if (bodies !== undefined && !bodies.has(meta.uid)) await bodies.load(metas, k, threshold);
       const index = needsIndex ? (cached ?? (await mimeIndexOf(ctx.store, view.mailboxId, meta))) : undefined;
       const values: FetchValue[] = [];
-      for (const item of items) values.push(await fetchValue(ctx, meta, index, item, rev1, bodies));
+      const whole = bodies?.get(meta.uid);
+      for (const item of items) {
+        // Items known now (metadata, a whole message read in its group) without an await each.
+        values.push(
+          memoryValue(view, meta, index, item, rev1) ??
+            (whole !== undefined ? wholeValue(item, whole) : undefined) ??
+            (await fetchValue(ctx, meta, index, item, rev1, bodies)),
+        );
+      }
       const unknown = values.some((v) => v.item === 'BINARY[]' && v.data === null);
       if (unknown) {
         await sendReady();
@@ -254,6 +262,19 @@ function writeFlagLines(
 const READY_BYTES = 1024 * 1024;
 /** Most bytes one `readBlobs` call asks for. */
 const BLOB_GROUP_BYTES = 1024 * 1024;
+
+/** The value of `BODY[]` or `RFC822` of a whole message in memory; `undefined` for other items. */
+function wholeValue(item: FetchItem, whole: Uint8Array): FetchValue | undefined {
+  if (item.item === 'RFC822') return { item: 'RFC822', data: whole };
+  if (
+    item.item === 'BODY[]' &&
+    item.partial === undefined &&
+    item.section.part.length === 0 &&
+    item.section.text === undefined
+  )
+    return { item: 'BODY[]', section: item.section, data: whole };
+  return undefined;
+}
 
 const NEEDS_BYTES = (item: FetchItem) =>
   item.item === 'BODY[]' ||
