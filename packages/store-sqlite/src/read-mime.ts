@@ -50,6 +50,9 @@ interface Entry {
   readonly slot: number;
 }
 
+/** When the cache is full, one miss in this many is cached (see `get`). */
+const ADMIT = 8;
+
 export class MimeIndexCache {
   readonly #entries = new Map<string, Entry>();
   /**
@@ -59,6 +62,7 @@ export class MimeIndexCache {
    */
   readonly #ring: (string | undefined)[] = [];
   #next = 0;
+  #misses = 0;
   readonly #max: number;
 
   constructor(maxEntries: number) {
@@ -87,6 +91,11 @@ export class MimeIndexCache {
       this.#entries.set(hash, { json, index, slot: hit.slot });
       return index;
     }
+    // Full: only one miss in ADMIT takes a slot. A pass over a mailbox larger than the cache then
+    // keeps finding part of it in the cache (first in, first out alone would have evicted each
+    // entry before the next pass reached it), and most indexes it parses die young, which costs
+    // the garbage collector far less than replacing old entries.
+    if (this.#entries.size >= this.#max && ++this.#misses % ADMIT !== 0) return index;
     const slot = this.#next;
     this.#next = (slot + 1) % this.#max;
     const evicted = this.#ring[slot];

@@ -185,11 +185,6 @@ function wireString(value: string): string {
   return `${out}"`;
 }
 
-/** Binary string → bytes (ASCII through the native encoder). */
-function wireBytes(text: string): Uint8Array {
-  return NON_ASCII.test(text) ? fromLatin1(text) : utf8(text);
-}
-
 /**
  * Wire text of an address list header (ENVELOPE's from, to, …), by raw header value: the same
  * From and To come back in message after message, so each distinct value is parsed once while it
@@ -235,7 +230,7 @@ export function structureItemBytes(
     item === 'ENVELOPE'
       ? envelopeWire(index.root.envelope ?? {})
       : wireOf(bodyStructureOf(index, item === 'BODYSTRUCTURE'));
-  return wireBytes(`${item} ${value}`);
+  return fromLatin1(`${item} ${value}`);
 }
 
 /** Milliseconds → INTERNALDATE in UTC. */

@@ -39,16 +39,25 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
   for (const key of command.criteria) collectBodyNeedles(key, needles);
   const needleList = [...needles];
   // The MIME index only when a key looks at headers or text.
-  const options = command.criteria.some(needsContent) ? { mimeIndex: true } : {};
+  const content = command.criteria.some(needsContent);
+  // Only envelope header fields (SUBJECT, FROM, …): their folded values may be memoised per blob,
+  // and the indexes are then read only for the messages missing from the memo.
+  const fields = content ? memoFields(command.criteria) : undefined;
+  const memo = fields === undefined ? undefined : memoOf(ctx);
+  const options = content ? { mimeIndex: true } : {};
   // Metadata in batches, so a SEARCH over a large mailbox stays bounded.
   for (let i = 0; i < live.length; i += SEARCH_BATCH) {
     const batch = live.slice(i, i + SEARCH_BATCH);
     const from = batch[0]!;
     const to = batch[batch.length - 1]!;
     const known = live === view.uids ? undefined : new Set(batch);
-    for (const meta of await ctx.store.fetchMessages(view.mailboxId, [[from, to]], options)) {
+    const metas =
+      memo === undefined
+        ? await ctx.store.fetchMessages(view.mailboxId, [[from, to]], options)
+        : await withMissingIndexes(ctx, view.mailboxId, [from, to], memo, fields!);
+    for (const meta of metas) {
       if (known !== undefined ? !known.has(meta.uid) : view.msnOf(meta.uid) === undefined) continue;
-      const message = new Candidate(ctx, view, meta, needleList);
+      const message = new Candidate(ctx, view, meta, needleList, memo);
       let ok = true;
       for (const key of command.criteria) {
         const now = matchesNow(message, key);
@@ -89,6 +98,117 @@ export const search: Handler<CommandOf<'SEARCH'>> = async (ctx, command) => {
 
 /** UIDs per metadata read. */
 const SEARCH_BATCH = 2000;
+
+/**
+ * Folded (RFC 2047-decoded, case-folded) values of the envelope header fields SEARCH matched,
+ * per blob: a SEARCH SUBJECT over a mailbox larger than the store's cache of parsed indexes then
+ * reads only the metadata of messages it saw before, instead of every message's whole index. A
+ * blob id always names the same content (a content hash or a never-reused id in every store), and
+ * these values depend on the content alone, so an entry never goes stale. Bounded: at most
+ * `MEMO_ENTRIES` blobs (about 150 octets each, plus the length of each field kept), the oldest
+ * dropped first.
+ */
+export class FieldMemo {
+  readonly #values = new Map<string, (string | null | undefined)[]>();
+  readonly #ring: (string | undefined)[] = [];
+  #next = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Blobs held. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /** Field `slot`'s folded value (`null`: the message has no such field; `undefined`: unknown). */
+  get(blobId: string, slot: number): string | null | undefined {
+    return this.#values.get(blobId)?.[slot];
+  }
+
+  set(blobId: string, slot: number, value: string | null): void {
+    let fields = this.#values.get(blobId);
+    if (fields === undefined) {
+      const evicted = this.#ring[this.#next];
+      if (evicted !== undefined) this.#values.delete(evicted);
+      this.#ring[this.#next] = blobId;
+      this.#next = (this.#next + 1) % this.max;
+      this.#values.set(blobId, (fields = []));
+    }
+    fields[slot] ??= value;
+  }
+}
+
+/** Blobs whose folded envelope fields SEARCH keeps (per store). */
+export const MEMO_ENTRIES = 100_000;
+
+type Memo = FieldMemo;
+
+const memos = new WeakMap<object, Memo>();
+
+/** The memo of the session's store (one per store object, shared by its sessions). */
+function memoOf(ctx: CommandContext): Memo {
+  let memo = memos.get(ctx.store);
+  if (memo === undefined) memos.set(ctx.store, (memo = new FieldMemo(MEMO_ENTRIES)));
+  return memo;
+}
+
+/**
+ * The envelope fields a criteria tree needs, when it needs no other content (`undefined`
+ * otherwise: BODY, TEXT, SENT*, HEADER of another field).
+ */
+function memoFields(criteria: readonly SearchKey[]): number[] | undefined {
+  const out = new Set<number>();
+  const walk = (key: SearchKey): boolean => {
+    switch (key.key) {
+      case 'FROM':
+      case 'TO':
+      case 'CC':
+      case 'BCC':
+      case 'SUBJECT':
+        out.add(SLOTS.get(INDEXED_FIELDS.get(key.key.toLowerCase())!)!);
+        return true;
+      case 'HEADER': {
+        const field = INDEXED_FIELDS.get(key.field.toLowerCase());
+        if (field === undefined) return false;
+        out.add(SLOTS.get(field)!);
+        return true;
+      }
+      case 'NOT':
+        return walk(key.inner);
+      case 'OR':
+        return walk(key.left) && walk(key.right);
+      case 'AND':
+        return key.keys.every(walk);
+      default:
+        return !needsContent(key);
+    }
+  };
+  return criteria.every(walk) ? [...out] : undefined;
+}
+
+/**
+ * Metadata of a UID range, with the MIME index only for the messages whose fields the memo does
+ * not hold (a second read, for those UIDs alone).
+ */
+async function withMissingIndexes(
+  ctx: CommandContext,
+  mailboxId: string,
+  range: [number, number],
+  memo: Memo,
+  fields: readonly number[],
+): Promise<readonly MessageMeta[]> {
+  const metas = await ctx.store.fetchMessages(mailboxId, [range]);
+  const missing: number[] = [];
+  for (const meta of metas) {
+    if (fields.some((f) => memo.get(meta.blobId, f) === undefined)) missing.push(meta.uid);
+  }
+  if (missing.length === 0) return metas;
+  const indexed = new Map<number, MessageMeta>();
+  for (const meta of await ctx.store.fetchMessages(mailboxId, missing, { mimeIndex: true }))
+    indexed.set(meta.uid, meta);
+  // A message expunged between the two reads is left out; one without an index stays as it was.
+  return metas.map((m) => indexed.get(m.uid) ?? m);
+}
 
 /** Whether a key needs the message's headers or text (and so its MIME index). */
 function needsContent(key: SearchKey): boolean {
@@ -175,6 +295,7 @@ class Candidate {
     readonly view: MailboxView,
     readonly meta: MessageMeta,
     private readonly needles: readonly string[],
+    private readonly memo?: Memo,
   ) {}
 
   get flags(): readonly string[] {
@@ -235,14 +356,22 @@ class Candidate {
       return this.headerFields.filter((f) => f.name === lower).map((f) => fold(f.value));
     const key = INDEXED_FIELDS.get(lower);
     if (key === undefined) return undefined;
+    const slot = SLOTS.get(key)!;
+    const known = this.memo?.get(this.meta.blobId, slot);
+    if (known !== undefined) return known === null ? [] : [known];
     const index = this.mimeNow();
     const envelope = index?.root.envelope;
     if (envelope === undefined || index!.limits?.includes('header')) return undefined;
+    const value = envelope[key];
+    if (this.memo !== undefined) {
+      const folded = value === undefined ? null : fold(decodeWords(value));
+      this.memo.set(this.meta.blobId, slot, folded);
+      return folded === null ? [] : [folded];
+    }
     let memo = foldedFields.get(envelope);
     if (memo === undefined) foldedFields.set(envelope, (memo = new Map()));
     let folded = memo.get(key);
     if (folded === undefined) {
-      const value = envelope[key];
       folded = value === undefined ? null : fold(decodeWords(value));
       memo.set(key, folded);
     }
@@ -338,6 +467,9 @@ const INDEXED_FIELDS = new Map<string, keyof RawEnvelope>([
   ['in-reply-to', 'inReplyTo'],
   ['message-id', 'messageId'],
 ]);
+
+/** Each indexed field's slot in a `FieldMemo` entry. */
+const SLOTS = new Map<keyof RawEnvelope, number>([...INDEXED_FIELDS.values()].map((f, i) => [f, i]));
 
 const ASCII = /^[\x00-\x7f]*$/;
 
