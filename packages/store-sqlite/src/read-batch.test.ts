@@ -107,6 +107,25 @@ describe.each(readers)('reading blob files %s', (_name, read) => {
     });
   });
 
+  it('reads through any file layout pathOf gives (sharded, or not a plain concatenation)', async () => {
+    const contents = Array.from({ length: OFF_THREAD_MIN + 2 }, (_, i) => bytesOf(700 + i, i));
+    const { ids, pathOf } = blobDir(contents);
+    for (const id of ids) {
+      mkdirSync(join(pathOf(''), id.slice(0, 2)), { recursive: true });
+      writeFileSync(join(pathOf(''), id.slice(0, 2), id.slice(2)), Buffer.from(contents[ids.indexOf(id)]!));
+      writeFileSync(
+        join(pathOf(''), `${id.slice(0, 2)}-${id.slice(2).toUpperCase()}`),
+        Buffer.from([ids.indexOf(id)]),
+      );
+    }
+    const sharded = await read(ids, (h) => join(pathOf(''), h.slice(0, 2), h.slice(2)));
+    sharded.forEach((bytes, i) => {
+      expect(Buffer.from(bytes!).equals(Buffer.from(contents[i]!))).toBe(true);
+    });
+    const odd = await read(ids, (h) => join(pathOf(''), `${h.slice(0, 2)}-${h.slice(2).toUpperCase()}`));
+    expect(odd.map((bytes) => [...bytes!])).toEqual(ids.map((_, i) => [i]));
+  });
+
   it('fails with the file system error (code kept) for anything but a missing file', async () => {
     const contents = Array.from({ length: OFF_THREAD_MIN + 1 }, (_, i) => bytesOf(10, i));
     const { ids, pathOf } = blobDir(contents);

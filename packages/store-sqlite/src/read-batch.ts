@@ -4,6 +4,7 @@
  * metadata or opening one stream per message.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { FlagChange, MailboxUids, MessageMeta } from '@mailwire/store';
 import type Database from 'better-sqlite3';
 import { ERR_NO_THREAD, readFilesOffThread } from './blob-reader.js';
@@ -232,38 +233,63 @@ function readWhole(fd: number, head: Uint8Array): Uint8Array {
 /** Fewest blobs `readBlobFiles` reads on the blob reader thread (fewer: on the caller's, no round trip). */
 export const OFF_THREAD_MIN = 16;
 
+let parallel: boolean | undefined;
+
 /**
- * `readBlobFilesHere`, on the blob reader thread for `OFF_THREAD_MIN` blobs or more (so the caller's
- * thread can write out what it has meanwhile), on the caller's thread for fewer or when no thread
- * can be started.
+ * Whether the reader thread can run beside the caller's: the process may use more than one core
+ * (`availableParallelism` counts its CPU affinity). Pinned to one core, the thread would only
+ * take turns with the caller, and reading here costs less.
+ */
+function threadHelps(): boolean {
+  parallel ??= availableParallelism() > 1;
+  return parallel;
+}
+
+/**
+ * `pathOf` as a concatenation when it lays blobs out as `<prefix><2 hex><separator><62 hex>`
+ * (checked on a sample hash; otherwise `pathOf` itself): no path normalisation per file.
+ */
+function pathsLike(pathOf: (hash: string) => string): (hash: string) => string {
+  const probe = `ab${'c'.repeat(62)}`;
+  const sample = pathOf(probe);
+  const separator = sample.charAt(sample.length - 63);
+  const prefix = sample.slice(0, sample.length - 65);
+  const make = (hash: string) => prefix + hash.slice(0, 2) + separator + hash.slice(2);
+  return make(probe) === sample ? make : pathOf;
+}
+
+/**
+ * `readBlobFilesHere`, on the blob reader thread for `OFF_THREAD_MIN` blobs or more when the
+ * process has a second core (so the caller's thread can write out what it has meanwhile), on
+ * the caller's thread otherwise or when no thread can be started.
  */
 export async function readBlobFiles(
   blobIds: readonly string[],
   pathOf: (hash: string) => string,
 ): Promise<(Uint8Array | undefined)[]> {
-  if (blobIds.length < OFF_THREAD_MIN) {
+  const path = blobIds.length > 1 ? pathsLike(pathOf) : pathOf;
+  if (blobIds.length < OFF_THREAD_MIN || !threadHelps()) {
     // One turn of the event loop first, as every other store read takes.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return readBlobFilesHere(blobIds, pathOf);
+    return readBlobFilesHere(blobIds, path);
   }
   const paths: string[] = [];
   const at: number[] = [];
-  blobIds.forEach((id, i) => {
+  for (let i = 0; i < blobIds.length; i++) {
+    const id = blobIds[i];
     if (typeof id === 'string' && BLOB_ID.test(id)) {
       at.push(i);
-      paths.push(pathOf(id));
+      paths.push(path(id));
     }
-  });
+  }
   let files: (Uint8Array | undefined)[];
   try {
     files = await readFilesOffThread(paths);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== ERR_NO_THREAD) throw error;
-    return readBlobFilesHere(blobIds, pathOf);
+    return readBlobFilesHere(blobIds, path);
   }
   const out: (Uint8Array | undefined)[] = new Array(blobIds.length).fill(undefined);
-  at.forEach((index, k) => {
-    out[index] = files[k];
-  });
+  for (let k = 0; k < at.length; k++) out[at[k]!] = files[k];
   return out;
 }
