@@ -1,4 +1,4 @@
-import { concatBytes, fromLatin1, latin1, utf8 } from '@mailwire/core';
+import { concatBytes, fromLatin1, utf8 } from '@mailwire/core';
 import {
   type BodyStructure,
   bodyStructure,
@@ -128,94 +128,181 @@ export function bodyStructureOf(index: MimeIndex, extended: boolean): NValue {
 }
 
 /**
- * Wire text of a value as `WireWriter('plain')` writes it in a response, as a binary string (one
- * char per octet): NIL, numbers, quoted strings for short printable ASCII, literals otherwise,
- * lists. Written straight into one string: FETCH ENVELOPE BODYSTRUCTURE over a mailbox larger
- * than the store's index cache builds these for every message, and the general writer's
- * per-value calls cost as much as building the trees.
+ * Wire bytes of values as `WireWriter('plain')` writes them in a response: NIL, numbers, quoted
+ * strings for short printable ASCII, literals otherwise, lists. Written straight into one growing
+ * buffer: FETCH ENVELOPE BODYSTRUCTURE over a mailbox larger than the store's index cache builds
+ * these for every message, and the general writer (a string per value, then a copy to bytes) cost
+ * as much as building the trees.
  */
-function wireOf(value: NValue): string {
-  if (value === null) return 'NIL';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return wireString(value);
-  if (Array.isArray(value)) return wireList(value as readonly NValue[]);
-  let out = '';
-  for (const item of (value as { readonly concat: readonly (readonly NValue[])[] }).concat)
-    out += wireList(item);
-  return out;
+class ByteOut {
+  private buf = new Uint8Array(4096);
+  private at = 0;
+
+  get length(): number {
+    return this.at;
+  }
+
+  private reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+  }
+
+  /** A binary string (every char below 256), one octet per char. */
+  binary(text: string): void {
+    this.reserve(text.length);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.at++] = b;
+  }
+
+  bytes(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  /**
+   * `"text"` when `text` is printable ASCII without `"` or backslash (true), else nothing is
+   * written (false).
+   */
+  plainQuoted(text: string): boolean {
+    this.reserve(text.length + 2);
+    const buf = this.buf;
+    const start = this.at;
+    let at = start;
+    buf[at++] = 0x22;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+      buf[at++] = c;
+    }
+    buf[at++] = 0x22;
+    this.at = at;
+    return true;
+  }
+
+  /** The bytes written since `from`, copied; the buffer is then rewound to `from`. */
+  takeFrom(from: number): Uint8Array {
+    const out = this.buf.slice(from, this.at);
+    this.at = from;
+    return out;
+  }
 }
 
-function wireList(items: readonly NValue[]): string {
-  let out = '(';
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) out += ' ';
-    out += wireOf(items[i]!);
+const out = new ByteOut();
+
+const NIL = [0x4e, 0x49, 0x4c];
+
+function writeNil(): void {
+  out.byte(NIL[0]!);
+  out.byte(NIL[1]!);
+  out.byte(NIL[2]!);
+}
+
+function writeWire(value: NValue): void {
+  if (value === null) writeNil();
+  else if (typeof value === 'number') out.binary(String(value));
+  else if (typeof value === 'string') writeString(value);
+  else if (Array.isArray(value)) writeList(value as readonly NValue[]);
+  else {
+    for (const item of (value as { readonly concat: readonly (readonly NValue[])[] }).concat) writeList(item);
   }
-  return `${out})`;
+}
+
+function writeList(items: readonly NValue[]): void {
+  out.byte(0x28);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out.byte(0x20);
+    writeWire(items[i]!);
+  }
+  out.byte(0x29);
 }
 
 /** Longest quoted string (`WireWriter`'s choice). */
 const QUOTED_MAX = 1024;
 
-function wireString(value: string): string {
-  if (value.length <= QUOTED_MAX) {
-    let plain = true;
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        plain = false;
-        break;
-      }
-    }
-    if (plain) return `"${value}"`;
-  }
+function writeString(value: string): void {
+  if (value.length <= QUOTED_MAX && out.plainQuoted(value)) return;
   const bytes = utf8(value);
   let quotable = bytes.length <= QUOTED_MAX;
   for (let i = 0; quotable && i < bytes.length; i++) {
     const b = bytes[i]!;
     if (b === 0 || b === 0x0d || b === 0x0a || b > 0x7f) quotable = false;
   }
-  if (!quotable) return `{${bytes.length}}\r\n${latin1(bytes)}`;
-  let out = '"';
+  if (!quotable) {
+    out.binary(`{${bytes.length}}\r\n`);
+    out.bytes(bytes);
+    return;
+  }
+  out.byte(0x22);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
-    if (b === 0x22 || b === 0x5c) out += '\\';
-    out += String.fromCharCode(b);
+    if (b === 0x22 || b === 0x5c) out.byte(0x5c);
+    out.byte(b);
   }
-  return `${out}"`;
+  out.byte(0x22);
 }
 
 /**
- * Wire text of an address list header (ENVELOPE's from, to, …), by raw header value: the same
+ * Wire bytes of an address list header (ENVELOPE's from, to, …), by raw header value: the same
  * From and To come back in message after message, so each distinct value is parsed once while it
  * stays in this bounded memo. `null`: no address (the field then takes From's value or is NIL).
  */
-const addressWire = new Map<string, string | null>();
+const addressWire = new Map<string, Uint8Array | null>();
 const ADDRESS_MEMO = 4096;
 
-function addressListWire(raw: string | undefined): string | null {
+function addressListWire(raw: string | undefined): Uint8Array | null {
   if (raw === undefined) return null;
   let wire = addressWire.get(raw);
   if (wire === undefined) {
     const list = parseAddressList(raw);
-    wire = list.length > 0 ? wireOf(addresses(list)) : null;
+    if (list.length === 0) wire = null;
+    else {
+      const from = out.length;
+      writeWire(addresses(list));
+      wire = out.takeFrom(from);
+    }
     if (addressWire.size >= ADDRESS_MEMO) addressWire.clear();
     addressWire.set(raw, wire);
   }
   return wire;
 }
 
-/** `envelopeValue(envelope(part))` as wire text, with the address lists memoised. */
-function envelopeWire(raw: RawEnvelope): string {
+function writeAddresses(wire: Uint8Array | null): void {
+  if (wire === null) writeNil();
+  else out.bytes(wire);
+}
+
+/** `envelopeValue(envelope(part))` as wire bytes, with the address lists memoised. */
+function writeEnvelope(raw: RawEnvelope): void {
   const from = addressListWire(raw.from);
   // RFC 9051 §7.5.2: absent or empty Sender / Reply-To take the value of From.
   const sender = addressListWire(raw.sender) ?? from;
   const replyTo = addressListWire(raw.replyTo) ?? from;
-  return `(${wireOf(text(raw.date ?? null))} ${wireOf(text(raw.subject ?? null))} ${from ?? 'NIL'} ${
-    sender ?? 'NIL'
-  } ${replyTo ?? 'NIL'} ${addressListWire(raw.to) ?? 'NIL'} ${addressListWire(raw.cc) ?? 'NIL'} ${
-    addressListWire(raw.bcc) ?? 'NIL'
-  } ${wireOf(text(raw.inReplyTo ?? null))} ${wireOf(text(raw.messageId ?? null))})`;
+  const to = addressListWire(raw.to);
+  const cc = addressListWire(raw.cc);
+  const bcc = addressListWire(raw.bcc);
+  out.byte(0x28);
+  writeWire(text(raw.date ?? null));
+  out.byte(0x20);
+  writeWire(text(raw.subject ?? null));
+  for (const list of [from, sender, replyTo, to, cc, bcc]) {
+    out.byte(0x20);
+    writeAddresses(list);
+  }
+  out.byte(0x20);
+  writeWire(text(raw.inReplyTo ?? null));
+  out.byte(0x20);
+  writeWire(text(raw.messageId ?? null));
+  out.byte(0x29);
 }
 
 /**
@@ -226,11 +313,14 @@ export function structureItemBytes(
   index: MimeIndex,
   item: 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY',
 ): Uint8Array {
-  const value =
-    item === 'ENVELOPE'
-      ? envelopeWire(index.root.envelope ?? {})
-      : wireOf(bodyStructureOf(index, item === 'BODYSTRUCTURE'));
-  return fromLatin1(`${item} ${value}`);
+  // (An address list missing from its memo is written, copied out and rewound above this one.)
+  const envelope = item === 'ENVELOPE' ? (index.root.envelope ?? {}) : undefined;
+  const value = envelope === undefined ? bodyStructureOf(index, item === 'BODYSTRUCTURE') : undefined;
+  const from = out.length;
+  out.binary(`${item} `);
+  if (envelope !== undefined) writeEnvelope(envelope);
+  else writeWire(value!);
+  return out.takeFrom(from);
 }
 
 /** Milliseconds → INTERNALDATE in UTC. */

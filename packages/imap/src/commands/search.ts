@@ -204,7 +204,8 @@ async function withMissingIndexes(
   }
   if (missing.length === 0) return metas;
   const indexed = new Map<number, MessageMeta>();
-  for (const meta of await ctx.store.fetchMessages(mailboxId, missing, { mimeIndex: true }))
+  const uids = missing.length === metas.length ? [range] : missing;
+  for (const meta of await ctx.store.fetchMessages(mailboxId, uids, { mimeIndex: true }))
     indexed.set(meta.uid, meta);
   // A message expunged between the two reads is left out; one without an index stays as it was.
   return metas.map((m) => indexed.get(m.uid) ?? m);
