@@ -2,7 +2,7 @@ import net from 'node:net';
 import { Duplex, Writable } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { MailwireError } from '@mailwire/core';
+import { MailwireError, WRITTEN } from '@mailwire/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, deferred, delay, pair, upgradeClient } from '../test/helpers.js';
 import { miniProtocol } from '../test/mini-protocol.js';
@@ -105,6 +105,34 @@ describe('backpressure', () => {
     await new Promise((resolve) => socket.once('close', resolve));
     expect(progress.done).toBe(true);
     expect(received).toBe(32 * MiB);
+  });
+
+  it('write() returns WRITTEN while the socket takes the bytes, a pending promise once it is full', async () => {
+    const seen = deferred<{ small: boolean; firstBlocked: number; blockedIsWritten: boolean }>();
+    const server = await start({
+      onConnection: async (t) => {
+        const small = t.write(new Uint8Array(16)) === WRITTEN;
+        const chunk = new Uint8Array(64 * 1024);
+        // The peer does not read: the kernel buffers fill, then the socket's own buffer.
+        let firstBlocked = -1;
+        let written: Promise<void> = WRITTEN;
+        for (let i = 0; i < 512 && firstBlocked < 0; i++) {
+          written = t.write(chunk);
+          if (written !== WRITTEN) firstBlocked = i;
+        }
+        seen.resolve({ small, firstBlocked, blockedIsWritten: written === WRITTEN });
+        await written.catch(() => undefined);
+      },
+    });
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    socket.pause();
+    const result = await seen.promise;
+    expect(result.small).toBe(true);
+    // Loopback kernel buffers take the first writes whole; then backpressure, never WRITTEN.
+    expect(result.firstBlocked).toBeGreaterThanOrEqual(0);
+    expect(result.blockedIsWritten).toBe(false);
+    socket.destroy();
   });
 
   it('closes a connection whose peer stops reading for the idle timeout', async () => {
