@@ -136,7 +136,7 @@ describe('FETCH and SEARCH from a cached MIME index', () => {
 });
 
 describe('FieldMemo', () => {
-  it('holds at most its bound of blobs, oldest dropped first, null (no such field) apart from unknown', () => {
+  it('holds at most its bound of values, null (no such field) apart from unknown', () => {
     const memo = new FieldMemo(3);
     memo.set('a', 0, 'x');
     memo.set('a', 1, null);
@@ -146,16 +146,20 @@ describe('FieldMemo', () => {
     expect(memo.get('a', 2)).toBeUndefined();
     expect(memo.get('b', 0)).toBeNull();
     expect(memo.get('c', 0)).toBeUndefined();
-    memo.set('c', 0, 'z');
-    memo.set('d', 0, 'w');
     expect(memo.size).toBe(3);
-    expect(memo.get('a', 0)).toBeUndefined();
-    expect(memo.get('d', 0)).toBe('w');
     // A known value stays (a blob's content never changes).
-    memo.set('d', 0, 'other');
-    expect(memo.get('d', 0)).toBe('w');
-    for (let i = 0; i < 50; i++) memo.set(`k${i}`, i % 3, String(i));
+    memo.set('b', 0, 'other');
+    expect(memo.get('b', 0)).toBeNull();
+    // Full: one new value in eight replaces the oldest.
+    for (let i = 0; i < 7; i++) memo.set(`k${i}`, 0, String(i));
     expect(memo.size).toBe(3);
-    expect(memo.get('k49', 1)).toBe('49');
+    expect(memo.get('k0', 0)).toBeUndefined();
+    expect(memo.get('a', 0)).toBe('x');
+    memo.set('k7', 0, '7');
+    expect(memo.get('k7', 0)).toBe('7');
+    expect(memo.get('a', 0)).toBeUndefined();
+    expect(memo.get('a', 1)).toBeNull();
+    for (let i = 0; i < 500; i++) memo.set(`m${i}`, i % 3, String(i));
+    expect(memo.size).toBe(3);
   });
 });

@@ -105,40 +105,56 @@ const SEARCH_BATCH = 2000;
  * reads only the metadata of messages it saw before, instead of every message's whole index. A
  * blob id always names the same content (a content hash or a never-reused id in every store), and
  * these values depend on the content alone, so an entry never goes stale. Bounded: at most
- * `MEMO_ENTRIES` blobs (about 150 octets each, plus the length of each field kept), the oldest
- * dropped first.
+ * `MEMO_ENTRIES` values in all (about 200 octets each with a typical subject), the oldest dropped
+ * first.
  */
 export class FieldMemo {
-  readonly #values = new Map<string, (string | null | undefined)[]>();
-  readonly #ring: (string | undefined)[] = [];
+  /** Per field slot: blob id → folded value (`null`: the message has no such field). */
+  readonly #fields: (Map<string, string | null> | undefined)[] = [];
+  /** Entries in insertion order, as a ring (blob id and field slot): the oldest is dropped first. */
+  readonly #ringKeys: (string | undefined)[] = [];
+  readonly #ringSlots: number[] = [];
   #next = 0;
+  #size = 0;
+  #misses = 0;
 
   constructor(readonly max: number) {}
 
-  /** Blobs held. */
+  /** Values held (all fields). */
   get size(): number {
-    return this.#values.size;
+    return this.#size;
   }
 
   /** Field `slot`'s folded value (`null`: the message has no such field; `undefined`: unknown). */
   get(blobId: string, slot: number): string | null | undefined {
-    return this.#values.get(blobId)?.[slot];
+    return this.#fields[slot]?.get(blobId);
   }
 
   set(blobId: string, slot: number, value: string | null): void {
-    let fields = this.#values.get(blobId);
-    if (fields === undefined) {
-      const evicted = this.#ring[this.#next];
-      if (evicted !== undefined) this.#values.delete(evicted);
-      this.#ring[this.#next] = blobId;
-      this.#next = (this.#next + 1) % this.max;
-      this.#values.set(blobId, (fields = []));
+    let field = this.#fields[slot];
+    if (field === undefined) this.#fields[slot] = field = new Map();
+    if (field.has(blobId)) return;
+    // Full: one new value in ADMIT takes the place of the oldest (as the store's index cache does),
+    // so a pass over more messages than the memo holds still finds part of them.
+    if (this.#size >= this.max && ++this.#misses % ADMIT !== 0) return;
+    const at = this.#next;
+    const evicted = this.#ringKeys[at];
+    if (evicted !== undefined) {
+      this.#fields[this.#ringSlots[at]!]!.delete(evicted);
+      this.#size--;
     }
-    fields[slot] ??= value;
+    this.#ringKeys[at] = blobId;
+    this.#ringSlots[at] = slot;
+    this.#next = (at + 1) % this.max;
+    field.set(blobId, value);
+    this.#size++;
   }
 }
 
-/** Blobs whose folded envelope fields SEARCH keeps (per store). */
+/** When the memo is full, one new value in this many is kept. */
+const ADMIT = 8;
+
+/** Folded envelope field values SEARCH keeps (per store, all fields together). */
 export const MEMO_ENTRIES = 100_000;
 
 type Memo = FieldMemo;
