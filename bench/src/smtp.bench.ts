@@ -24,6 +24,10 @@
  * - MAILWIRE_BENCH_SMTP_ROUNDS=5 — rounds per scenario instead of the defaults below.
  * - MAILWIRE_BENCH_SMTP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" — extra node flags for
  *   the Mailwire sink (first row).
+ * - MAILWIRE_BENCH_SMTP_LAYERS=1 — add the layer-analysis sinks between the floor and the Mailwire
+ *   sink (docs/benchmarks.md, "Where our cost above the floor goes"): the floor driven through a
+ *   pull read() and awaited writes, canned replies over listen() + NodeTransport, and the session
+ *   over NodeTransport with a bare loop instead of serve().
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -84,6 +88,13 @@ const allServers: Server[] = [
   nodeSink('smtp-server (npm)', 'smtp-server-sink.mjs'),
   // Reference, not a contender: Node's own floor (canned replies over node:net, no parsing).
   nodeSink('_Node floor: bare node:net, canned replies (reference)_', 'node-floor-sink.mjs'),
+  ...(process.env.MAILWIRE_BENCH_SMTP_LAYERS === '1'
+    ? [
+        nodeSink('_layer: floor driven by a pull read() and awaited writes_', 'floor-pull-sink.mjs'),
+        nodeSink('_layer: canned replies over listen() + NodeTransport_', 'floor-transport-sink.mjs'),
+        nodeSink('_layer: SmtpServerSession over NodeTransport, no serve()_', 'session-loop-sink.mjs'),
+      ]
+    : []),
   {
     name: 'Postfix smtp-sink (C)',
     async start() {
