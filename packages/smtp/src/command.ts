@@ -16,6 +16,7 @@ import {
   parsePath,
   postmaster,
   type SmtpMailbox,
+  simplePath,
 } from './path.js';
 import { reply, type SmtpReply } from './reply.js';
 import { decodeXtext, encodeXtext } from './xtext.js';
@@ -95,6 +96,31 @@ export function parseCommand(line: Uint8Array): CommandParseResult {
 }
 
 export function parseCommandText(text: string): CommandParseResult {
+  return parseEverydayPathCommand(text) ?? parseCommandGeneral(text);
+}
+
+/**
+ * The commands of almost every transaction, `MAIL FROM:<local@domain>` and `RCPT TO:<local@domain>`
+ * with an everyday ASCII path and no parameters, recognised without the general parser's splitting
+ * and parameter handling. `undefined` for anything else (the general parser decides). Pinned to
+ * `parseCommandGeneral()` by `command.property.test.ts`.
+ */
+function parseEverydayPathCommand(text: string): CommandParseResult | undefined {
+  const n = text.length;
+  if (n < 13 || text.charCodeAt(n - 1) !== 0x3e) return undefined;
+  let prefix: number;
+  if (startsWithIgnoringCase(text, 'RCPT TO:<')) prefix = 8;
+  else if (startsWithIgnoringCase(text, 'MAIL FROM:<')) prefix = 10;
+  else return undefined;
+  const mailbox = simplePath(text.slice(prefix));
+  if (mailbox === undefined) return undefined;
+  return prefix === 8
+    ? { ok: true, command: { verb: 'RCPT', to: mailbox, params: {} } }
+    : { ok: true, command: { verb: 'MAIL', from: mailbox, params: {} } };
+}
+
+/** `parseCommandText()` without the everyday-path fast path (exported for the differential test). */
+export function parseCommandGeneral(text: string): CommandParseResult {
   const space = text.indexOf(' ');
   const verb = (space < 0 ? text : text.slice(0, space)).toUpperCase();
   const arg = space < 0 ? '' : text.slice(space + 1);

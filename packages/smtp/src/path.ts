@@ -56,7 +56,7 @@ for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!
 const DOT = 0x2e;
 const HYPHEN = 0x2d;
 
-function simplePath(text: string): SmtpMailbox | undefined {
+export function simplePath(text: string): SmtpMailbox | undefined {
   const n = text.length;
   if (n < 5 || n > 258 || text.charCodeAt(0) !== 0x3c || text.charCodeAt(n - 1) !== 0x3e) return undefined;
   // Local part: atoms of atext separated by single dots.
