@@ -40,6 +40,23 @@ const unit = fc.constantFrom(
 );
 const value = fc.oneof(
   fc.string({ unit, maxLength: 24 }),
+  // Structured values that shape BODYSTRUCTURE: media types (a multipart without a boundary has no
+  // parts), dispositions with parameters, language lists, encodings.
+  fc.constantFrom(
+    'multipart/mixed',
+    'multipart/alternative; boundary=zz',
+    'message/rfc822',
+    'message/global',
+    'text/html; charset="x\\"y"; format=flowed',
+    'image/png; name=a.png',
+    'attachment; filename="r\xc3\xa9sum\xc3\xa9.pdf"; size=3',
+    'inline',
+    'en, de-CH',
+    'base64',
+    'quoted-printable',
+    'Q2hlY2s=',
+    'http://example.com/a',
+  ),
   // Past the longest quoted string: a literal.
   fc.string({ unit: fc.constantFrom('x', ' ', 'y'), minLength: 1020, maxLength: 1100 }),
 );
@@ -59,6 +76,10 @@ const field = fc.tuple(
     'Content-Disposition',
     'Content-Language',
     'Content-ID',
+    'Content-Description',
+    'Content-MD5',
+    'Content-Location',
+    'Content-Transfer-Encoding',
   ),
   value,
 );
