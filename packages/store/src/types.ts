@@ -183,7 +183,11 @@ export interface MessageMeta {
   readonly internalDate: number;
   /** Octets (RFC822.SIZE). */
   readonly size: number;
-  /** Content reference; identical content may share one blob. */
+  /**
+   * Content reference; identical content may share one blob. An id always names the same bytes:
+   * a store never hands it out again for other content (content hashes, or ids never reused), so
+   * callers may memoise values derived from a blob's content by its id.
+   */
   readonly blobId: string;
   /** The cached MIME index, present only when asked for (`FetchOptions.mimeIndex`) and known. */
   readonly mimeIndex?: unknown;

@@ -238,6 +238,24 @@ export function bytesSuite(h: Harness): void {
       await expectStoreError(store.readMessage({ blobId: c.blobId }), 'ERR_STORE_NOT_FOUND');
     });
 
+    it('never reuses a blob id for other content', async () => {
+      // Callers memoise values derived from a blob by its id (the IMAP server's SEARCH memo).
+      const { store, inbox } = await h.fixture();
+      const seen = new Map<string, Uint8Array>();
+      for (let round = 0; round < 3; round++) {
+        const bodies = [randomBytes(300, 101 + 2 * round), randomBytes(300, 201 + 2 * round)];
+        for (const body of bodies) {
+          const { blobId } = await append(store, inbox.id, body, ['\\Deleted']);
+          const before = seen.get(blobId);
+          if (before !== undefined) expect(equalBytes(before, body)).toBe(true);
+          seen.set(blobId, body);
+        }
+        // Expunged blobs are gone; the next round's different content must not get their ids.
+        await store.expunge(inbox.id);
+      }
+      expect(seen.size).toBe(6);
+    });
+
     it('caches the MIME index with the blob', async () => {
       const { store, inbox } = await h.fixture();
       const index = { type: 'text/plain', parts: [{ start: 0, end: 10 }] };
