@@ -191,6 +191,11 @@ export interface MessageMeta {
   readonly blobId: string;
   /** The cached MIME index, present only when asked for (`FetchOptions.mimeIndex`) and known. */
   readonly mimeIndex?: unknown;
+  /**
+   * The blob's derived value named by `FetchOptions.derived` (stored with `MailStore.setDerived`),
+   * present only when asked for and held. Shared with the store: callers must not modify it.
+   */
+  readonly derived?: Uint8Array;
 }
 
 export interface AppendOptions {
@@ -284,6 +289,11 @@ export interface FetchOptions {
   readonly changedSince?: number;
   /** Include the cached MIME index (`MessageMeta.mimeIndex`) where known. */
   readonly mimeIndex?: boolean;
+  /**
+   * Include the derived value of this name (`MessageMeta.derived`) where the store holds one for
+   * the message's blob (see `MailStore.setDerived`). Stores without `setDerived` ignore it.
+   */
+  readonly derived?: string;
 }
 
 /**
@@ -509,6 +519,22 @@ export interface MailStore {
   getMimeIndex(blobId: string): Promise<unknown>;
   /** Caches a MIME index computed later (e.g. at first FETCH BODYSTRUCTURE). */
   setMimeIndex(blobId: string, index: unknown): Promise<void>;
+  /**
+   * Optional cache write: stores values derived from blobs' contents (e.g. a protocol's formatted
+   * answer for that message), in one batch, each under a caller-chosen `name` (version it: a
+   * changed formatter must use a new name), read back with `fetchMessages(…, { derived: name })`.
+   * A value is derived from content only — a blob id always names the same bytes (see
+   * `MessageMeta.blobId`) — so it never goes stale; it goes away with the blob (after the last
+   * message referencing it is expunged). A cache, not data: a store may drop values at any time,
+   * and entries for blob ids it does not know (e.g. expunged meanwhile) are ignored, not rejected.
+   * Allowed whatever the caller's view of the mailbox (an IMAP EXAMINE too). Rejects with
+   * `ERR_STORE_INVALID` for a name that is not a non-empty string or a value that is not a
+   * `Uint8Array`. The store keeps its own copy. Callers that lack it compute the values each time.
+   */
+  setDerived?(
+    name: string,
+    values: readonly { readonly blobId: string; readonly value: Uint8Array }[],
+  ): Promise<void>;
 
   // Change feed
   /** Listens to every change of the mailbox; returns the unsubscribe function. */

@@ -1,9 +1,20 @@
 /**
- * The optional fast reads (`listUids`, `fetchFlags`, `readBlobs`): each check runs only when the adapter
+ * The optional fast reads (`listUids`, `fetchFlags`, `readBlobs`) and the derived-value cache
+ * (`setDerived` with `fetchMessages(…, { derived })`): each check runs only when the adapter
  * implements the method, and holds it to what `fetchMessages` and `readMessage` say.
  */
+import { latin1 } from '@mailwire/core';
 import { describe, expect, it } from 'vitest';
-import { ALL, append, equalBytes, expectStoreError, type Harness, message, readAll } from './harness.js';
+import {
+  ALL,
+  append,
+  equalBytes,
+  expectStoreError,
+  type Harness,
+  message,
+  readAll,
+  text,
+} from './harness.js';
 
 export function optionalReadsSuite(h: Harness): void {
   describe('optional fast reads', () => {
@@ -91,6 +102,72 @@ export function optionalReadsSuite(h: Harness): void {
       out[0]!.fill(0x21);
       const again = await store.readBlobs([results[2]!.blobId]);
       expect(equalBytes(again[0]!, bodies[2]!)).toBe(true);
+    });
+
+    it('setDerived values come back with fetchMessages({ derived }) and go away with their blob', async () => {
+      const { store, account, inbox } = await h.fixture();
+      if (store.setDerived === undefined) return;
+      const name = 'conformance.derived.1';
+      const a = await append(store, inbox.id, message('derived a'));
+      const b = await append(store, inbox.id, message('derived b'));
+      const c = await append(store, inbox.id, message('derived c'));
+      await store.setDerived(name, []);
+      // Unknown blob ids are ignored (a message expunged meanwhile), not rejected.
+      await store.setDerived(name, [
+        { blobId: a.blobId, value: text('value a') },
+        { blobId: 'no-such-blob', value: text('nothing') },
+        { blobId: c.blobId, value: new Uint8Array(0) },
+      ]);
+      await store.setDerived('conformance.other.1', [{ blobId: a.blobId, value: text('other a') }]);
+      const decoded = async (n: string | undefined, mimeIndex = false) =>
+        (
+          await store.fetchMessages(inbox.id, ALL, {
+            ...(n === undefined ? {} : { derived: n }),
+            ...(mimeIndex ? { mimeIndex: true } : {}),
+          })
+        ).map((m) => (m.derived === undefined ? undefined : latin1(m.derived)));
+      expect(await decoded(name)).toEqual(['value a', undefined, '']);
+      expect(await decoded(name, true)).toEqual(['value a', undefined, '']);
+      expect(await decoded('conformance.other.1')).toEqual(['other a', undefined, undefined]);
+      expect(await decoded('conformance.none.1')).toEqual([undefined, undefined, undefined]);
+      // Absent when not asked for.
+      expect(await decoded(undefined)).toEqual([undefined, undefined, undefined]);
+      expect(await decoded(undefined, true)).toEqual([undefined, undefined, undefined]);
+      // The store kept its own copy; a later write replaces the value.
+      const mine = text('value b');
+      await store.setDerived(name, [{ blobId: b.blobId, value: mine }]);
+      mine.fill(0x21);
+      expect(await decoded(name)).toEqual(['value a', 'value b', '']);
+      await store.setDerived(name, [{ blobId: b.blobId, value: text('value b2') }]);
+      expect(await decoded(name)).toEqual(['value a', 'value b2', '']);
+      // CHANGEDSINCE still filters.
+      const since = await store.fetchMessages(inbox.id, ALL, { derived: name, changedSince: b.modseq });
+      expect(since.map((m) => m.uid)).toEqual([c.uid]);
+      // Invalid arguments.
+      await expectStoreError(
+        store.setDerived('', [{ blobId: a.blobId, value: text('x') }]),
+        'ERR_STORE_INVALID',
+      );
+      await expectStoreError(
+        store.setDerived(name, [{ blobId: a.blobId, value: 'x' as unknown as Uint8Array }]),
+        'ERR_STORE_INVALID',
+      );
+      // A copy shares the value while its content is the same blob; after the last message
+      // holding the blob is expunged, the value is gone even if the same bytes come back.
+      const other = await store.createMailbox(account.id, 'Derived');
+      await store.copy(inbox.id, [a.uid], other.id);
+      const copied = await store.fetchMessages(other.id, ALL, { derived: name });
+      if (copied[0]!.blobId === a.blobId) {
+        expect(latin1(copied[0]!.derived ?? new Uint8Array(0))).toBe('value a');
+      }
+      await store.setFlags(inbox.id, [a.uid], { mode: 'add', flags: ['\\Deleted'] });
+      await store.expunge(inbox.id);
+      await store.setFlags(other.id, ALL, { mode: 'add', flags: ['\\Deleted'] });
+      await store.expunge(other.id);
+      const again = await append(store, inbox.id, message('derived a'));
+      const metas = await store.fetchMessages(inbox.id, [again.uid], { derived: name });
+      expect(metas.length).toBe(1);
+      expect(metas[0]!.derived).toBeUndefined();
     });
   });
 }

@@ -104,6 +104,8 @@ interface MemBlob {
   readonly size: number;
   refs: number;
   mimeIndex?: unknown;
+  /** Values stored with `setDerived`, by name. */
+  derived?: Map<string, Uint8Array>;
 }
 
 interface MemMessage {
@@ -841,10 +843,18 @@ class MemoryStore implements MailStore {
     const since = options.changedSince;
     let selected: readonly MessageMeta[] = this.select(mailbox, uids);
     if (since !== undefined) selected = selected.filter((m) => m.modseq > since);
-    if (options.mimeIndex !== true) return [...selected];
+    const derived = options.derived;
+    if (options.mimeIndex !== true && derived === undefined) return [...selected];
     return selected.map((m) => {
-      const index = this.blobs.get(m.blobId)?.mimeIndex;
-      return index === undefined ? m : { ...m, mimeIndex: index };
+      const blob = this.blobs.get(m.blobId);
+      const index = options.mimeIndex === true ? blob?.mimeIndex : undefined;
+      const value = derived === undefined ? undefined : blob?.derived?.get(derived);
+      if (index === undefined && value === undefined) return m;
+      return {
+        ...m,
+        ...(index === undefined ? {} : { mimeIndex: index }),
+        ...(value === undefined ? {} : { derived: value }),
+      };
     });
   }
 
@@ -910,6 +920,24 @@ class MemoryStore implements MailStore {
     const blob = this.blobs.get(blobId);
     if (blob === undefined) throw new NotFoundError(`No blob ${blobId}`);
     blob.mimeIndex = index;
+  }
+
+  async setDerived(
+    name: string,
+    values: readonly { readonly blobId: string; readonly value: Uint8Array }[],
+  ): Promise<void> {
+    this.check();
+    if (typeof name !== 'string' || name === '') throw new InvalidError('A derived value needs a name');
+    if (!Array.isArray(values)) throw new InvalidError('setDerived needs an array of values');
+    for (const v of values) {
+      if (!(v?.value instanceof Uint8Array)) throw new InvalidError('A derived value must be a Uint8Array');
+    }
+    for (const { blobId, value } of values) {
+      // Unknown (e.g. expunged meanwhile): a cache entry for nothing, ignored.
+      const blob = this.blobs.get(String(blobId));
+      if (blob === undefined) continue;
+      (blob.derived ??= new Map()).set(name, value.slice());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
