@@ -43,6 +43,48 @@ export function mimeRows(
   return s.all(mailboxRowId, from, to, changedSince) as MimeRow[];
 }
 
+/**
+ * A metadata row with its index text and derived value: the `MimeRow` columns, then the value
+ * (`null`: none). The index text is read only for rows without a value (its overflow pages are
+ * then never touched).
+ */
+export type DerivedRow = [number, number, string, number, number, string, string | null, Uint8Array | null];
+
+const derivedStatements = new WeakMap<Database.Database, Database.Statement>();
+
+/**
+ * Metadata rows with their derived value `name` (`message_derived`, schema version 3, read in key
+ * order with the metadata) and, for rows without one, their index text. Call inside a read
+ * transaction.
+ */
+export function derivedRows(
+  db: Database.Database,
+  mailboxRowId: number,
+  from: number,
+  to: number,
+  changedSince: number,
+  name: string,
+  withMime: boolean,
+): DerivedRow[] {
+  let s = derivedStatements.get(db);
+  if (s === undefined) {
+    s = db
+      .prepare(
+        `SELECT m.uid, m.modseq, m.flags, m.internal_date, m.size, m.blob,
+           CASE WHEN ? AND d.value IS NULL THEN
+             (SELECT x.mime FROM message_mime x WHERE x.mailbox_id = m.mailbox_id AND x.uid = m.uid)
+           END,
+           d.value
+         FROM messages m LEFT JOIN message_derived d
+           ON d.mailbox_id = m.mailbox_id AND d.uid = m.uid AND d.name = ?
+         WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid`,
+      )
+      .raw();
+    derivedStatements.set(db, s);
+  }
+  return s.all(withMime ? 1 : 0, name, mailboxRowId, from, to, changedSince) as DerivedRow[];
+}
+
 interface Entry {
   readonly json: string;
   readonly index: unknown;

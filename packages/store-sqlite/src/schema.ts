@@ -185,8 +185,30 @@ CREATE TRIGGER message_mime_blob AFTER UPDATE OF mime ON blobs WHEN NEW.mime IS 
 END;
 `;
 
+/**
+ * Version 3: values derived from a message's blob contents (`setDerived`, e.g. IMAP's formatted
+ * ENVELOPE and BODYSTRUCTURE), in `message_derived`, which has the key of `messages` (plus the
+ * value's name): a UID range reads them in key order in the same statement as the metadata.
+ * (Keyed by blob hash, each read was a lookup on a random page: measured on 100,000 messages,
+ * 1.1 s per pass against 0.65 s in key order.) Content never changes under a message, so a value
+ * never goes stale; a trigger deletes a message's values with its row, whichever path deletes it.
+ */
+const V3 = `
+CREATE TABLE message_derived (
+  mailbox_id INTEGER NOT NULL,
+  uid        INTEGER NOT NULL,
+  name       TEXT NOT NULL,
+  value      BLOB NOT NULL,
+  PRIMARY KEY (mailbox_id, uid, name)
+) WITHOUT ROWID;
+
+CREATE TRIGGER message_derived_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM message_derived WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid;
+END;
+`;
+
 /** Migrations in order; `user_version` is the number applied. Never edit one that shipped. */
-export const MIGRATIONS: readonly string[] = [V1, V2];
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 export interface PragmaOptions {
   readonly synchronous: 'FULL' | 'NORMAL';

@@ -93,7 +93,7 @@ import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
 import { flagRows, listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
-import { MimeIndexCache, mimeRows } from './read-mime.js';
+import { type DerivedRow, derivedRows, MimeIndexCache, mimeRows } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -215,6 +215,9 @@ function backend(error: unknown): StoreError {
 
 async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
+/** Most entries of the `setDerived` write hints (see `#hintDerived`). */
+const DERIVED_HINTS = 20_000;
+
 /** Parsed MIME indexes kept by the `MimeIndexCache` (one per blob). */
 const MIME_CACHE_ENTRIES = 20_000;
 
@@ -269,6 +272,8 @@ export class SqliteStore implements MailStore {
   readonly #own = new Set<{ key: string; entry: ChangeListener }>();
   readonly #lockPrefix: string;
   readonly #heldLocks = new Set<string>();
+  /** Blob → the message `fetchMessages(…, { derived })` last returned it for without a value. */
+  readonly #derivedHints = new Map<string, readonly [number, number]>();
   /** Parsed MIME indexes for `fetchMessages` (read-mime.ts), created at first use. */
   #mimeCache: MimeIndexCache | undefined;
   readonly #mimeCacheEntries: number;
@@ -1115,6 +1120,18 @@ export class SqliteStore implements MailStore {
     return this._readAsync(() => {
       const row = this.#requireMailbox(mailboxId);
       const out: MessageMeta[] = [];
+      const derived = options.derived;
+      if (derived !== undefined) {
+        const withMime = options.mimeIndex === true;
+        const cache = withMime ? (this.#mimeCache ??= new MimeIndexCache(this.#mimeCacheEntries)) : undefined;
+        for (const [from, to] of ranges) {
+          for (const m of derivedRows(this.#db, row.id, from, to, changedSince ?? 0, derived, withMime)) {
+            out.push(this.#derivedMeta(m, cache));
+            if (m[7] === null) this.#hintDerived(m[5], row.id, m[0]);
+          }
+        }
+        return out;
+      }
       if (options.mimeIndex === true) {
         const cache = (this.#mimeCache ??= new MimeIndexCache(this.#mimeCacheEntries));
         for (const [from, to] of ranges) {
@@ -1129,6 +1146,66 @@ export class SqliteStore implements MailStore {
       }
       return out;
     });
+  }
+
+  /**
+   * A `derivedRows` row as metadata. With a derived value, the MIME index (when asked) is a getter
+   * that reads and parses it on first access only: a caller served by the value never pays for it.
+   */
+  #derivedMeta(m: DerivedRow, cache: MimeIndexCache | undefined): MessageMeta {
+    const value = m[7];
+    const meta: { -readonly [K in keyof MessageMeta]: MessageMeta[K] } = {
+      uid: m[0],
+      modseq: m[1],
+      flags: decodeFlags(m[2]),
+      internalDate: m[3],
+      size: m[4],
+      blobId: m[5],
+    };
+    if (cache !== undefined) {
+      if (value === null) {
+        const index = cache.get(m[5], m[6]);
+        if (index !== undefined) meta.mimeIndex = index;
+      } else {
+        const hash = m[5];
+        let index: unknown;
+        let read = false;
+        Object.defineProperty(meta, 'mimeIndex', {
+          enumerable: true,
+          configurable: true,
+          get: () => {
+            if (!read) {
+              read = true;
+              index = this.#lazyIndex(cache, hash);
+            }
+            return index;
+          },
+        });
+      }
+    }
+    if (value !== null) meta.derived = value;
+    return meta;
+  }
+
+  /**
+   * Remembers which message a blob returned without a derived value belongs to, so the
+   * `setDerived` that usually follows writes by key instead of searching `messages_by_blob`
+   * (random pages: several seconds per 100,000 messages). Bounded; forgotten wholesale when full.
+   */
+  #hintDerived(hash: string, mailboxRowId: number, uid: number): void {
+    if (this.#derivedHints.size >= DERIVED_HINTS) this.#derivedHints.clear();
+    this.#derivedHints.set(hash, [mailboxRowId, uid]);
+  }
+
+  /** The MIME index of a blob for a lazy `mimeIndex` getter: `undefined` when gone or unreadable. */
+  #lazyIndex(cache: MimeIndexCache, hash: string): unknown {
+    try {
+      if (this.#closed) return undefined;
+      const row = this.#s.blobGet.get(hash) as { mime: string | null } | undefined;
+      return row === undefined ? undefined : cache.get(hash, row.mime);
+    } catch {
+      return undefined;
+    }
   }
 
   async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
@@ -1224,6 +1301,31 @@ export class SqliteStore implements MailStore {
       const { changes } = this.#s.blobSetMime.run(json, String(blobId));
       if (changes === 0) throw new NotFoundError(`No blob ${blobId}`);
       this.#mimeCache?.invalidate(String(blobId));
+    });
+  }
+
+  async setDerived(
+    name: string,
+    values: readonly { readonly blobId: string; readonly value: Uint8Array }[],
+  ): Promise<void> {
+    if (typeof name !== 'string' || name === '') throw new InvalidError('A derived value needs a name');
+    if (!Array.isArray(values)) throw new InvalidError('setDerived needs an array of values');
+    for (const v of values) {
+      if (!(v?.value instanceof Uint8Array)) throw new InvalidError('A derived value must be a Uint8Array');
+    }
+    this._check();
+    if (values.length === 0) return;
+    const hints = this.#derivedHints;
+    this._write(() => {
+      for (const { blobId, value } of values) {
+        const hash = String(blobId);
+        // The message `fetchMessages` just returned without a value: a lookup by key. Otherwise
+        // (or if it was expunged since) every message holding the blob, through `messages_by_blob`.
+        const at = hints.get(hash);
+        if (at !== undefined && this.#s.derivedSetMessage.run(name, value, at[0], at[1], hash).changes > 0)
+          continue;
+        this.#s.derivedSetBlob.run(name, value, hash);
+      }
     });
   }
 
@@ -1726,6 +1828,14 @@ function prepareStatements(db: Database.Database) {
     blobInsert: p('INSERT INTO blobs (hash, size, refs, mime) VALUES (?, ?, 0, ?)'),
     blobDelete: p('DELETE FROM blobs WHERE hash = ?'),
     blobSetMime: p('UPDATE blobs SET mime = ? WHERE hash = ?'),
+    derivedSetMessage: p(
+      `INSERT OR REPLACE INTO message_derived (mailbox_id, uid, name, value)
+       SELECT mailbox_id, uid, ?, ? FROM messages WHERE mailbox_id = ? AND uid = ? AND blob = ?`,
+    ),
+    derivedSetBlob: p(
+      `INSERT OR REPLACE INTO message_derived (mailbox_id, uid, name, value)
+       SELECT mailbox_id, uid, ?, ? FROM messages WHERE blob = ?`,
+    ),
     blobSetMimeIfNull: p('UPDATE blobs SET mime = ? WHERE hash = ? AND mime IS NULL'),
     gcList: p('SELECT hash FROM blob_gc'),
     gcDelete: p('DELETE FROM blob_gc WHERE hash = ?'),

@@ -53,7 +53,7 @@ describe('MIME indexes next to the messages (schema version 2)', () => {
     // Back to exactly the version-1 schema: what a database written by the previous release holds.
     {
       const db = new Database(join(dir, 'mail.db'));
-      db.exec(`DROP TRIGGER message_mime_insert; DROP TRIGGER message_mime_delete;
+      db.exec(`DROP TRIGGER message_derived_delete; DROP TABLE message_derived; DROP TRIGGER message_mime_insert; DROP TRIGGER message_mime_delete;
                DROP TRIGGER message_mime_blob; DROP INDEX messages_by_blob; DROP TABLE message_mime;`);
       db.pragma('user_version = 1');
       const v1 = new Database(':memory:');

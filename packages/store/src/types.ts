@@ -525,7 +525,8 @@ export interface MailStore {
    * changed formatter must use a new name), read back with `fetchMessages(…, { derived: name })`.
    * A value is derived from content only — a blob id always names the same bytes (see
    * `MessageMeta.blobId`) — so it never goes stale; it goes away with the blob (after the last
-   * message referencing it is expunged). A cache, not data: a store may drop values at any time,
+   * message referencing it is expunged). A cache, not data: a store may drop values at any time
+   * or keep them per message (a copy appended later may then have none),
    * and entries for blob ids it does not know (e.g. expunged meanwhile) are ignored, not rejected.
    * Allowed whatever the caller's view of the mailbox (an IMAP EXAMINE too). Rejects with
    * `ERR_STORE_INVALID` for a name that is not a non-empty string or a value that is not a

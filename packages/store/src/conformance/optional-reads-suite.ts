@@ -152,14 +152,12 @@ export function optionalReadsSuite(h: Harness): void {
         store.setDerived(name, [{ blobId: a.blobId, value: 'x' as unknown as Uint8Array }]),
         'ERR_STORE_INVALID',
       );
-      // A copy shares the value while its content is the same blob; after the last message
-      // holding the blob is expunged, the value is gone even if the same bytes come back.
+      // A copy has the value or none (a store may keep values per message); after the last
+      // message holding the blob is expunged, the value is gone even if the same bytes come back.
       const other = await store.createMailbox(account.id, 'Derived');
       await store.copy(inbox.id, [a.uid], other.id);
       const copied = await store.fetchMessages(other.id, ALL, { derived: name });
-      if (copied[0]!.blobId === a.blobId) {
-        expect(latin1(copied[0]!.derived ?? new Uint8Array(0))).toBe('value a');
-      }
+      expect([undefined, 'value a']).toContain(copied[0]!.derived && latin1(copied[0]!.derived));
       await store.setFlags(inbox.id, [a.uid], { mode: 'add', flags: ['\\Deleted'] });
       await store.expunge(inbox.id);
       await store.setFlags(other.id, ALL, { mode: 'add', flags: ['\\Deleted'] });
