@@ -11,6 +11,7 @@
  * an entry is keyed by blob and holds the text it was parsed from, and is served only while the
  * row's text is the same, so a changed index is never served stale whatever wrote it.
  */
+import type { MessageMeta } from '@mailwire/store';
 import type Database from 'better-sqlite3';
 
 /**
@@ -83,6 +84,49 @@ export function derivedRows(
     derivedStatements.set(db, s);
   }
   return s.all(withMime ? 1 : 0, name, mailboxRowId, from, to, changedSince) as DerivedRow[];
+}
+
+/**
+ * Metadata of a row served with its derived value when the MIME index was asked too: the index
+ * is a getter (on the prototype, so a copy made by spreading the object lacks it) that reads and
+ * parses it on first access only, so a caller served by the value never pays for it.
+ */
+export class KeptMeta implements MessageMeta {
+  readonly uid: number;
+  readonly modseq: number;
+  readonly flags: readonly string[];
+  readonly internalDate: number;
+  readonly size: number;
+  readonly blobId: string;
+  readonly derived: Uint8Array;
+  #read: ((hash: string) => unknown) | undefined;
+  #index: unknown;
+
+  constructor(
+    row: DerivedRow,
+    flags: readonly string[],
+    derived: Uint8Array,
+    read: ((hash: string) => unknown) | undefined,
+  ) {
+    this.uid = row[0];
+    this.modseq = row[1];
+    this.flags = flags;
+    this.internalDate = row[3];
+    this.size = row[4];
+    this.blobId = row[5];
+    this.derived = derived;
+    this.#read = read;
+  }
+
+  /** The MIME index (`undefined` when none, or when not asked for). */
+  get mimeIndex(): unknown {
+    const read = this.#read;
+    if (read !== undefined) {
+      this.#read = undefined;
+      this.#index = read(this.blobId);
+    }
+    return this.#index;
+  }
 }
 
 interface Entry {

@@ -93,7 +93,7 @@ import { BlobStore, BlobTooLargeError, type StagedBlob } from './blob-store.js';
 import { decodeScram, defaultHasher, encodeScram } from './credentials.js';
 import { GroupCommitter, type JobOutcome } from './group-commit.js';
 import { flagRows, listUidsOf, metaOf, metaRows, readBlobFiles } from './read-batch.js';
-import { type DerivedRow, derivedRows, MimeIndexCache, mimeRows } from './read-mime.js';
+import { type DerivedRow, derivedRows, KeptMeta, MimeIndexCache, mimeRows } from './read-mime.js';
 import { DELETED, prepareDatabase, SEEN } from './schema.js';
 import { addressKey, checkAddress, decodeFlags, encodeFlags, sysBits, uidRanges } from './values.js';
 
@@ -274,6 +274,7 @@ export class SqliteStore implements MailStore {
   readonly #heldLocks = new Set<string>();
   /** Blob → the message `fetchMessages(…, { derived })` last returned it for without a value. */
   readonly #derivedHints = new Map<string, readonly [number, number]>();
+  #reader: { cache: MimeIndexCache; read: (hash: string) => unknown } | undefined;
   /** Parsed MIME indexes for `fetchMessages` (read-mime.ts), created at first use. */
   #mimeCache: MimeIndexCache | undefined;
   readonly #mimeCacheEntries: number;
@@ -1154,6 +1155,8 @@ export class SqliteStore implements MailStore {
    */
   #derivedMeta(m: DerivedRow, cache: MimeIndexCache | undefined): MessageMeta {
     const value = m[7];
+    if (value !== null && cache !== undefined)
+      return new KeptMeta(m, decodeFlags(m[2]), value, this.#indexReader(cache));
     const meta: { -readonly [K in keyof MessageMeta]: MessageMeta[K] } = {
       uid: m[0],
       modseq: m[1],
@@ -1162,29 +1165,18 @@ export class SqliteStore implements MailStore {
       size: m[4],
       blobId: m[5],
     };
-    if (cache !== undefined) {
-      if (value === null) {
-        const index = cache.get(m[5], m[6]);
-        if (index !== undefined) meta.mimeIndex = index;
-      } else {
-        const hash = m[5];
-        let index: unknown;
-        let read = false;
-        Object.defineProperty(meta, 'mimeIndex', {
-          enumerable: true,
-          configurable: true,
-          get: () => {
-            if (!read) {
-              read = true;
-              index = this.#lazyIndex(cache, hash);
-            }
-            return index;
-          },
-        });
-      }
-    }
     if (value !== null) meta.derived = value;
+    else if (cache !== undefined) {
+      const index = cache.get(m[5], m[6]);
+      if (index !== undefined) meta.mimeIndex = index;
+    }
     return meta;
+  }
+
+  /** Reads and parses a blob's MIME index for a `KeptMeta` getter (one function per cache). */
+  #indexReader(cache: MimeIndexCache): (hash: string) => unknown {
+    if (this.#reader?.cache !== cache) this.#reader = { cache, read: (hash) => this.#lazyIndex(cache, hash) };
+    return this.#reader.read;
   }
 
   /**

@@ -86,6 +86,17 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
   }
   const needsIndex = items.some(NEEDS_INDEX);
   const inMemory = items.every(IN_MEMORY);
+  // The formatted ENVELOPE/BODYSTRUCTURE/BODY kept by the store (see `DERIVED`): asked only when
+  // every item is answered in memory, so no row served by it needs its MIME index.
+  const useDerived = inMemory && ctx.store.setDerived !== undefined && items.some(STRUCTURE);
+  const fetchOptions = needsIndex ? { mimeIndex: true, ...(useDerived ? { derived: DERIVED } : {}) } : {};
+  // Values computed in this command for the store to keep (a cache write, allowed read-only too).
+  let computed: { blobId: string; value: Uint8Array }[] = [];
+  const keep = async () => {
+    const values = computed;
+    computed = [];
+    if (values.length > 0) await keepDerived(ctx, values);
+  };
   const rev1 = !ctx.rev2;
   const threshold = ctx.options.streamThreshold ?? 65536;
   // Small messages' bytes read in groups (`readBlobs`), not one store read per message.
@@ -115,14 +126,16 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       await sendReady();
       continue;
     }
-    const metas = await ctx.store.fetchMessages(view.mailboxId, set, needsIndex ? { mimeIndex: true } : {});
+    const metas = await ctx.store.fetchMessages(view.mailboxId, set, fetchOptions);
     bodies?.reset();
     for (let k = 0; k < metas.length; k++) {
       const meta = metas[k]!;
       const msn = view.msnOf(meta.uid);
       if (msn === undefined || view.expunged.has(meta.uid)) continue;
-      const cached = needsIndex ? cachedIndex(meta) : undefined;
-      if (inMemory && (!needsIndex || cached !== undefined)) {
+      const kept = useDerived ? keptStructures(meta.derived) : undefined;
+      // (Not read for a row served by its kept bytes: a store may parse the index only on access.)
+      const cached = needsIndex && kept === undefined ? cachedIndex(meta) : undefined;
+      if (inMemory && (!needsIndex || kept !== undefined || cached !== undefined)) {
         // Everything from metadata and the cached index, written straight into the batch's
         // buffer: no await and no response object per message.
         if (ready.length > 0) {
@@ -131,12 +144,16 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
           ready = [];
           readyBytes = 0;
         }
+        if (useDerived && kept === undefined && cached !== undefined)
+          computed.push({ blobId: meta.blobId, value: encodeStructures(cached) });
         const values: (FetchValue | Uint8Array)[] = [];
         for (const item of items) {
           values.push(
-            cached !== undefined && STRUCTURE(item)
-              ? structureBytes(cached, item.item as StructureItem)
-              : memoryValue(view, meta, cached, item, rev1)!,
+            kept !== undefined && STRUCTURE(item)
+              ? kept[item.item as StructureItem]
+              : cached !== undefined && STRUCTURE(item)
+                ? structureBytes(cached, item.item as StructureItem)
+                : memoryValue(view, meta, cached, item, rev1)!,
           );
         }
         writeFetchResponse(lines, msn, values);
@@ -173,9 +190,76 @@ export const fetch: Handler<CommandOf<'FETCH'>> = async (ctx, command) => {
       if (readyBytes >= READY_BYTES) await sendReady();
     }
     await sendReady();
+    if (computed.length >= KEEP_BATCH) await keep();
   }
+  await keep();
   done(ctx, command);
 };
+
+/**
+ * The name of the value a store keeps per message for FETCH (`MailStore.setDerived`): the wire
+ * bytes of ENVELOPE, BODYSTRUCTURE and BODY (each as `structureItemBytes` writes it, item name
+ * included), each after its length as 4 octets, big-endian. Like Dovecot's cache of formatted
+ * strings: a repeated FETCH ENVELOPE BODYSTRUCTURE copies bytes instead of parsing the index and
+ * formatting it again. Bump the version whenever what `structureItemBytes` writes changes, so a
+ * store never serves bytes of an older formatter.
+ */
+export const DERIVED = 'imap.structure.1';
+
+/** Values computed before they are handed to `setDerived` in one call. */
+const KEEP_BATCH = 2000;
+
+const KEPT_ITEMS: readonly StructureItem[] = ['ENVELOPE', 'BODYSTRUCTURE', 'BODY'];
+/** `"ENVELOPE "`, `"BODYSTRUCTURE "`, `"BODY "`: how each kept segment must start. */
+const KEPT_PREFIXES = KEPT_ITEMS.map((item) => Array.from(`${item} `, (c) => c.charCodeAt(0)));
+
+/** The value kept for a message whose MIME index is `index` (see `DERIVED`). */
+function encodeStructures(index: MimeIndex): Uint8Array {
+  const parts = KEPT_ITEMS.map((item) => structureBytes(index, item));
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const part of parts) {
+    view.setUint32(at, part.length);
+    out.set(part, at + 4);
+    at += 4 + part.length;
+  }
+  return out;
+}
+
+/**
+ * The three items of a kept value (views into it), or `undefined` when there is none or it is not
+ * well formed (then they are computed again from the index; a bad value never reaches the wire).
+ */
+function keptStructures(value: Uint8Array | undefined): Record<StructureItem, Uint8Array> | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const prefix of KEPT_PREFIXES) {
+    if (at + 4 > value.length) return undefined;
+    const length =
+      ((value[at]! << 24) | (value[at + 1]! << 16) | (value[at + 2]! << 8) | value[at + 3]!) >>> 0;
+    at += 4;
+    if (length < prefix.length || at + length > value.length) return undefined;
+    for (let i = 0; i < prefix.length; i++) if (value[at + i] !== prefix[i]) return undefined;
+    parts.push(value.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== value.length) return undefined;
+  return { ENVELOPE: parts[0]!, BODYSTRUCTURE: parts[1]!, BODY: parts[2]! };
+}
+
+/** Hands computed values to the store; a failure is ignored (it is a cache; the FETCH succeeded). */
+async function keepDerived(
+  ctx: CommandContext,
+  values: { blobId: string; value: Uint8Array }[],
+): Promise<void> {
+  try {
+    await ctx.store.setDerived?.(DERIVED, values);
+  } catch {
+    // Nothing to do: the values are computed again next time.
+  }
+}
 
 /**
  * The UIDs of a batch for the store: one range when they are consecutive messages of the view
