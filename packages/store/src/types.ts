@@ -291,7 +291,9 @@ export interface FetchOptions {
   readonly mimeIndex?: boolean;
   /**
    * Include the derived value of this name (`MessageMeta.derived`) where the store holds one for
-   * the message's blob (see `MailStore.setDerived`). Stores without `setDerived` ignore it.
+   * the message's blob (see `MailStore.setDerived`). Stores without `setDerived` ignore it. With
+   * `mimeIndex` too, a store may make `mimeIndex` of a row that has a value a getter that reads
+   * the index only when accessed (a caller served by the value then never pays for it).
    */
   readonly derived?: string;
 }
