@@ -60,20 +60,29 @@ function statements(db: Database.Database): UidStatements {
  */
 export type MetaRow = [number, number, string, number, number, string];
 
-/** `MessageMeta` of a raw row, with its MIME index when given. */
-export function metaOf(row: MetaRow, mimeIndex?: unknown): MessageMeta {
+/**
+ * `MessageMeta` of a raw row (or of a longer row that starts with the `MetaRow` columns), with its
+ * MIME index and derived value when given.
+ */
+export function metaOf(
+  row: readonly [...MetaRow, ...unknown[]],
+  mimeIndex?: unknown,
+  derived?: Uint8Array,
+): MessageMeta {
   const flags = decodeFlags(row[2]);
-  if (mimeIndex === undefined)
+  if (mimeIndex === undefined && derived === undefined)
     return { uid: row[0], modseq: row[1], flags, internalDate: row[3], size: row[4], blobId: row[5] };
-  return {
+  const meta: { -readonly [K in keyof MessageMeta]: MessageMeta[K] } = {
     uid: row[0],
     modseq: row[1],
     flags,
     internalDate: row[3],
     size: row[4],
     blobId: row[5],
-    mimeIndex,
   };
+  if (mimeIndex !== undefined) meta.mimeIndex = mimeIndex;
+  if (derived !== undefined) meta.derived = derived;
+  return meta;
 }
 
 /** Metadata rows of one UID range (raw), with MODSEQ above `changedSince`. Call inside a read transaction. */

@@ -274,7 +274,6 @@ export class SqliteStore implements MailStore {
   readonly #heldLocks = new Set<string>();
   /** Blob → the message `fetchMessages(…, { derived })` last returned it for without a value. */
   readonly #derivedHints = new Map<string, readonly [number, number]>();
-  #reader: { cache: MimeIndexCache; read: (hash: string) => unknown } | undefined;
   /** Parsed MIME indexes for `fetchMessages` (read-mime.ts), created at first use. */
   #mimeCache: MimeIndexCache | undefined;
   readonly #mimeCacheEntries: number;
@@ -1137,7 +1136,7 @@ export class SqliteStore implements MailStore {
         const cache = (this.#mimeCache ??= new MimeIndexCache(this.#mimeCacheEntries));
         for (const [from, to] of ranges) {
           for (const m of mimeRows(this.#db, row.id, from, to, changedSince ?? 0)) {
-            out.push(metaOf(m as unknown as Parameters<typeof metaOf>[0], cache.get(m[5], m[6])));
+            out.push(metaOf(m, cache.get(m[5], m[6])));
           }
         }
         return out;
@@ -1155,28 +1154,9 @@ export class SqliteStore implements MailStore {
    */
   #derivedMeta(m: DerivedRow, cache: MimeIndexCache | undefined): MessageMeta {
     const value = m[7];
-    if (value !== null && cache !== undefined)
-      return new KeptMeta(m, decodeFlags(m[2]), value, this.#indexReader(cache));
-    const meta: { -readonly [K in keyof MessageMeta]: MessageMeta[K] } = {
-      uid: m[0],
-      modseq: m[1],
-      flags: decodeFlags(m[2]),
-      internalDate: m[3],
-      size: m[4],
-      blobId: m[5],
-    };
-    if (value !== null) meta.derived = value;
-    else if (cache !== undefined) {
-      const index = cache.get(m[5], m[6]);
-      if (index !== undefined) meta.mimeIndex = index;
-    }
-    return meta;
-  }
-
-  /** Reads and parses a blob's MIME index for a `KeptMeta` getter (one function per cache). */
-  #indexReader(cache: MimeIndexCache): (hash: string) => unknown {
-    if (this.#reader?.cache !== cache) this.#reader = { cache, read: (hash) => this.#lazyIndex(cache, hash) };
-    return this.#reader.read;
+    if (value === null) return metaOf(m, cache?.get(m[5], m[6]));
+    if (cache === undefined) return metaOf(m, undefined, value);
+    return new KeptMeta(m, decodeFlags(m[2]), value, this.#readIndex);
   }
 
   /**
@@ -1189,16 +1169,20 @@ export class SqliteStore implements MailStore {
     this.#derivedHints.set(hash, [mailboxRowId, uid]);
   }
 
-  /** The MIME index of a blob for a lazy `mimeIndex` getter: `undefined` when gone or unreadable. */
-  #lazyIndex(cache: MimeIndexCache, hash: string): unknown {
+  /**
+   * The MIME index of a blob for a lazy `mimeIndex` getter (`KeptMeta`, made only once the cache
+   * exists): `undefined` when gone or unreadable.
+   */
+  readonly #readIndex = (hash: string): unknown => {
+    const cache = this.#mimeCache;
     try {
-      if (this.#closed) return undefined;
+      if (this.#closed || cache === undefined) return undefined;
       const row = this.#s.blobGet.get(hash) as { mime: string | null } | undefined;
       return row === undefined ? undefined : cache.get(hash, row.mime);
     } catch {
       return undefined;
     }
-  }
+  };
 
   async readMessage(ref: MessageRef, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
     this._check();
