@@ -157,12 +157,10 @@ const ADMIT = 8;
 /** Folded envelope field values SEARCH keeps (per store, all fields together). */
 export const MEMO_ENTRIES = 100_000;
 
-type Memo = FieldMemo;
-
-const memos = new WeakMap<object, Memo>();
+const memos = new WeakMap<object, FieldMemo>();
 
 /** The memo of the session's store (one per store object, shared by its sessions). */
-function memoOf(ctx: CommandContext): Memo {
+function memoOf(ctx: CommandContext): FieldMemo {
   let memo = memos.get(ctx.store);
   if (memo === undefined) memos.set(ctx.store, (memo = new FieldMemo(MEMO_ENTRIES)));
   return memo;
@@ -210,7 +208,7 @@ async function withMissingIndexes(
   ctx: CommandContext,
   mailboxId: string,
   range: [number, number],
-  memo: Memo,
+  memo: FieldMemo,
   fields: readonly number[],
 ): Promise<readonly MessageMeta[]> {
   const metas = await ctx.store.fetchMessages(mailboxId, [range]);
@@ -312,7 +310,7 @@ class Candidate {
     readonly view: MailboxView,
     readonly meta: MessageMeta,
     private readonly needles: readonly string[],
-    private readonly memo?: Memo,
+    private readonly memo?: FieldMemo,
   ) {}
 
   get flags(): readonly string[] {
