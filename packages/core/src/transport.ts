@@ -43,6 +43,13 @@ export interface Transport {
   /** Resolves with the next input. Only one `read()` may be pending at a time. */
   read(): Promise<ReadResult>;
   /**
+   * Optional: `read()` without a promise. Calls `callback` once with the next input — at once
+   * when input is already queued, otherwise from the transport's own event when it arrives — so
+   * a driver can answer within the turn the bytes came in. The same rules as `read()`: one read
+   * (of either kind) pending at a time; a driver may always use `read()` instead.
+   */
+  readNext?(callback: (result: ReadResult) => void): void;
+  /**
    * Queues bytes for the peer; resolves once the transport can take more (backpressure). A
    * transport may return `WRITTEN` itself when it took the bytes at once and can take more.
    */

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { Duplex, Writable } from 'node:stream';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { MailwireError, WRITTEN } from '@mailwire/core';
+import { latin1, MailwireError, type ReadResult, WRITTEN } from '@mailwire/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, deferred, delay, pair, upgradeClient } from '../test/helpers.js';
 import { miniProtocol } from '../test/mini-protocol.js';
@@ -184,6 +184,86 @@ describe('backpressure', () => {
     });
     const client = await connect(server);
     expect(MailwireError.isInstance(await outcome.promise)).toBe(true);
+    client.write('x');
+  });
+});
+
+describe('readNext()', () => {
+  it('calls back from the socket event, answers in that turn, and at once with queued input', async () => {
+    const seen: string[] = [];
+    const done = deferred<void>();
+    const server = await start({
+      onConnection: (t) =>
+        new Promise<void>((resolve) => {
+          let inCall = false;
+          const onInput = (input: ReadResult) => {
+            seen.push(
+              `${inCall ? 'at once' : 'from event'}:${input.type === 'data' ? latin1(input.bytes) : input.type}`,
+            );
+            if (input.type !== 'data') {
+              resolve();
+              done.resolve();
+              return;
+            }
+            // Answered inside the callback: no promise between the bytes and the reply.
+            expect(t.write(input.bytes)).toBe(WRITTEN);
+            inCall = true;
+            t.readNext(onInput);
+            inCall = false;
+          };
+          t.readNext(onInput);
+        }),
+    });
+    const client = await connect(server);
+    client.write('one');
+    await client.until('one');
+    client.socket.end();
+    await done.promise;
+    expect(seen).toEqual(['from event:one', 'from event:end']);
+  });
+
+  it('hands over input that was queued before it was called, synchronously', async () => {
+    const outcome = deferred<string[]>();
+    const server = await start({
+      onConnection: async (t) => {
+        const first = await t.read();
+        // Wait for more input to queue up while nobody reads.
+        await delay(100);
+        const got: string[] = [first.type === 'data' ? latin1(first.bytes) : first.type];
+        let sync = true;
+        t.readNext((input) => {
+          got.push(`${sync ? 'sync' : 'async'}:${input.type === 'data' ? latin1(input.bytes) : input.type}`);
+        });
+        sync = false;
+        outcome.resolve(got);
+      },
+    });
+    const client = await connect(server);
+    client.write('a');
+    await delay(30);
+    client.write('b');
+    expect(await outcome.promise).toEqual(['a', 'sync:b']);
+  });
+
+  it('refuses a second pending read of either kind', async () => {
+    const outcome = deferred<unknown[]>();
+    const server = await start({
+      onConnection: async (t) => {
+        const errors: unknown[] = [];
+        const first = t.read();
+        try {
+          t.readNext(() => undefined);
+        } catch (error) {
+          errors.push(error);
+        }
+        outcome.resolve(errors);
+        await first;
+      },
+    });
+    const client = await connect(server);
+    const errors = await outcome.promise;
+    expect(errors).toHaveLength(1);
+    expect(MailwireError.isInstance(errors[0])).toBe(true);
     client.write('x');
   });
 });

@@ -214,19 +214,39 @@ export class NodeTransport implements Transport {
   read(): Promise<ReadResult> {
     if (this.waiter)
       return Promise.reject(new UsageError('ERR_INVALID_STATE', 'a read() is already pending'));
+    const queued = this.take();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => this.wait(resolve));
+  }
+
+  /**
+   * `read()` without a promise: `callback` runs at once with queued input, or from the socket's
+   * 'data' (or end, close, idle) event — a driver answers in the same turn the bytes came in.
+   */
+  readNext(callback: (result: ReadResult) => void): void {
+    if (this.waiter) throw new UsageError('ERR_INVALID_STATE', 'a read() is already pending');
+    const queued = this.take();
+    if (queued !== undefined) callback(queued);
+    else this.wait(callback);
+  }
+
+  /** Queued input (or the end), if any; resumes the socket once there is room to read ahead. */
+  private take(): ReadResult | undefined {
     const queued = this.queue.shift();
     if (queued !== undefined) {
       if (queued.type === 'data') this.queuedBytes -= queued.bytes.length;
       if (this.queuedBytes < this.readAhead && !this.upgrading && !this.closed) this.source.resume();
-      return Promise.resolve(queued);
+      return queued;
     }
-    if (this.closed || this.inputEnded) return Promise.resolve(END);
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      // The peer gets a whole idle period of our waiting, even if the application was busy long.
-      if (this.idleExpired) this.armIdle();
-      if (!this.upgrading) this.source.resume();
-    });
+    if (this.closed || this.inputEnded) return END;
+    return undefined;
+  }
+
+  private wait(waiter: (result: ReadResult) => void): void {
+    this.waiter = waiter;
+    // The peer gets a whole idle period of our waiting, even if the application was busy long.
+    if (this.idleExpired) this.armIdle();
+    if (!this.upgrading) this.source.resume();
   }
 
   write(bytes: Uint8Array): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * serve() has fast paths: a transport that returns `WRITTEN` from write() is not awaited, and
- * absent onConnect/onHelo/onMailFrom/onRcptTo hooks are settled without the general hook
- * machinery. These tests pin each fast path to the general path: the same input, cut anywhere,
- * must give byte-identical output and the same envelope.
+ * serve() has fast paths: a transport that returns `WRITTEN` from write() is not awaited, a
+ * transport with `readNext()` hands input over without a promise (at once or from its own
+ * event), and absent onConnect/onHelo/onMailFrom/onRcptTo hooks are settled without the general
+ * hook machinery. These tests pin each fast path to the general path: the same input, cut
+ * anywhere, must give byte-identical output and the same envelope.
  */
 import {
   type ConnectionInfo,
@@ -26,17 +27,31 @@ const INFO: ConnectionInfo = {
 };
 
 /**
- * A scripted transport: hands out `chunks` one per read(), then the end. `sync` makes write()
+ * How the scripted transport hands out input: `read()` promises (the general path), or
+ * `readNext()` calling back at once (input already queued) or later (from its own event).
+ */
+type Reads = 'promise' | 'now' | 'later';
+
+/**
+ * A scripted transport: hands out `chunks` one per read, then the end. `sync` makes write()
  * return `WRITTEN` (the fast path) instead of a fresh resolved promise (the general path).
  */
-function scripted(chunks: readonly Uint8Array[], sync: boolean): Transport & { output(): string } {
+function scripted(
+  chunks: readonly Uint8Array[],
+  sync: boolean,
+  reads: Reads,
+): Transport & { output(): string } {
   const written: Uint8Array[] = [];
   let next = 0;
-  return {
+  let pending = false;
+  const take = (): ReadResult => {
+    const bytes = chunks[next++];
+    return bytes === undefined ? { type: 'end' } : { type: 'data', bytes };
+  };
+  const transport: Transport & { output(): string } = {
     info: INFO,
     read(): Promise<ReadResult> {
-      const bytes = chunks[next++];
-      return Promise.resolve(bytes === undefined ? { type: 'end' } : { type: 'data', bytes });
+      return Promise.resolve(take());
     },
     write(bytes: Uint8Array): Promise<void> {
       written.push(bytes.slice());
@@ -47,6 +62,21 @@ function scripted(chunks: readonly Uint8Array[], sync: boolean): Transport & { o
     startTls: () => Promise.reject(new Error('no TLS here')),
     output: () => latin1(concatBytes(written)),
   };
+  if (reads === 'promise') return transport;
+  transport.readNext = (callback) => {
+    // The contract: one read pending at a time.
+    if (pending) throw new Error('two reads pending');
+    if (reads === 'now') {
+      callback(take());
+      return;
+    }
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      callback(take());
+    });
+  };
+  return transport;
 }
 
 /** Cuts `text` at the given offsets (sorted, deduplicated, inside the text). */
@@ -62,8 +92,14 @@ function cut(text: string, at: readonly number[]): Uint8Array[] {
   return out;
 }
 
-async function run(text: string, at: readonly number[], hooks: SmtpHooks, sync: boolean) {
-  const transport = scripted(cut(text, at), sync);
+async function run(
+  text: string,
+  at: readonly number[],
+  hooks: SmtpHooks,
+  sync: boolean,
+  reads: Reads = 'promise',
+) {
+  const transport = scripted(cut(text, at), sync, reads);
   const envelopes: string[] = [];
   const reason = await serve(
     transport,
@@ -105,7 +141,7 @@ const transcript = [
 ].join('');
 
 describe('serve() fast paths', () => {
-  it('WRITTEN and absent hooks give the same bytes as the general path (transcript cut anywhere)', async () => {
+  it('WRITTEN, readNext() and absent hooks give the same bytes as the general path (transcript cut anywhere)', async () => {
     const reference = await run(transcript, [], acceptingHooks, false);
     expect(reference.output).toContain('452 4.5.3');
     expect(reference.envelopes).toEqual([
@@ -117,12 +153,13 @@ describe('serve() fast paths', () => {
         fc.array(fc.nat(transcript.length), { maxLength: 12 }),
         fc.boolean(),
         fc.boolean(),
-        async (at, sync, absentHooks) => {
-          const got = await run(transcript, at, absentHooks ? {} : acceptingHooks, sync);
+        fc.constantFrom<Reads>('promise', 'now', 'later'),
+        async (at, sync, absentHooks, reads) => {
+          const got = await run(transcript, at, absentHooks ? {} : acceptingHooks, sync, reads);
           expect(got).toEqual(reference);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -131,8 +168,12 @@ describe('serve() fast paths', () => {
       onRcptTo: (to) =>
         to.localPart === 'bob' ? { code: 550, enhanced: '5.1.1', text: 'No such user' } : undefined,
     };
-    for (const sync of [false, true]) {
-      const got = await run(transcript, [], refuse, sync);
+    for (const [sync, reads] of [
+      [false, 'promise'],
+      [true, 'now'],
+      [true, 'later'],
+    ] as const) {
+      const got = await run(transcript, [], refuse, sync, reads);
       expect(got.output).toContain('550 5.1.1 No such user');
       expect(got.envelopes[0]).toBe('alice|Postmaster@,carol@example.net,dave@example.net|27');
     }

@@ -400,19 +400,29 @@ export async function serve(
     handler.catch(() => undefined);
   };
 
-  const dataEnd = async (event: Extract<SmtpServerEvent, { type: 'dataEnd' }>) => {
+  const dataEnd = (event: Extract<SmtpServerEvent, { type: 'dataEnd' }>): Promise<void> | undefined => {
     const queue = message;
     const pendingHandler = handler;
     message = undefined;
     handler = undefined;
     queue?.end();
-    let result: HookResult | undefined | readonly RecipientOutcome[];
-    try {
-      result = pendingHandler ? await pendingHandler : NO_HANDLER;
-    } catch (error) {
-      hooks.onHookError?.(error, ctx);
-      result = LOCAL_ERROR;
+    if (pendingHandler === undefined) {
+      answerData(event, NO_HANDLER);
+      return undefined;
     }
+    return pendingHandler.then(
+      (result) => answerData(event, result),
+      (error: unknown) => {
+        hooks.onHookError?.(error, ctx);
+        answerData(event, LOCAL_ERROR);
+      },
+    );
+  };
+
+  const answerData = (
+    event: Extract<SmtpServerEvent, { type: 'dataEnd' }>,
+    result: HookResult | undefined | readonly RecipientOutcome[],
+  ) => {
     envelope = undefined;
     if (Array.isArray(result)) {
       if (sessionOptions.lmtp && result.length === event.recipients.length)
@@ -427,20 +437,41 @@ export async function serve(
     } else settle(event.decision, result as HookResult);
   };
 
-  try {
-    while (reason === undefined) {
-      for (let event = session.next(); event; event = session.next()) {
-        const pending = handle(event);
-        if (pending) await pending;
-        if (reason !== undefined) break;
+  // The driver loop, written with callbacks rather than `await`: it runs until it must wait (for a
+  // hook, a blocked write or input) and resumes from that promise or callback. With a transport
+  // that has `readNext()`, input is handled and answered within the turn it arrived in — no
+  // promise and no microtask per command.
+  return new Promise<ClosedReason>((resolve, reject) => {
+    let finished = false;
+    /** Set while `readNext()` runs: input handed over synchronously is kept here, not stepped. */
+    let inReadNext = false;
+    let syncInput: ReadResult | undefined;
+
+    const cleanup = async () => {
+      // An error (and its stack trace) only when a message was cut off.
+      if (message !== undefined || handler !== undefined)
+        await abortMessage(new MailwireError('ERR_TRANSPORT_CLOSED', 'connection closed'));
+      if (reason === 'peer' || reason === 'tlsFailed') transport.destroy();
+      else await transport.end().catch(() => undefined);
+      try {
+        await hooks.onClose?.(reason ?? 'peer', ctx);
+      } catch (error) {
+        hookFailed(error);
       }
+    };
+    const finish = (error: unknown, failed: boolean) => {
+      if (finished) return;
+      finished = true;
+      cleanup().then(() => (failed ? reject(error) : resolve(reason ?? 'peer')), reject);
+    };
+    const fail = (error: unknown) => finish(error, true);
+    /** The session is over: flush the last replies, then clean up. */
+    const done = () => {
       const writing = flush();
-      if (writing) await writing;
-      if (reason !== undefined) break;
-      // Events the flush produced (a failed write closes the session).
-      if (session.state === 'closed') continue;
-      const input = await (pendingRead ?? transport.read());
-      pendingRead = undefined;
+      if (writing) writing.then(() => finish(undefined, false), fail);
+      else finish(undefined, false);
+    };
+    const feed = (input: ReadResult) => {
       if (now) {
         const t = now();
         session.tick(t - (last ?? t));
@@ -449,21 +480,78 @@ export async function serve(
       if (input.type === 'data') session.receive(input.bytes);
       else if (input.type === 'end') session.close();
       else session.timeout();
-    }
-    await flush();
-  } finally {
-    // An error (and its stack trace) only when a message was cut off.
-    if (message !== undefined || handler !== undefined)
-      await abortMessage(new MailwireError('ERR_TRANSPORT_CLOSED', 'connection closed'));
-    if (reason === 'peer' || reason === 'tlsFailed') transport.destroy();
-    else await transport.end().catch(() => undefined);
-    try {
-      await hooks.onClose?.(reason ?? 'peer', ctx);
-    } catch (error) {
-      hookFailed(error);
-    }
-  }
-  return reason ?? 'peer';
+    };
+    const onInput = (input: ReadResult) => {
+      if (inReadNext) {
+        syncInput = input;
+        return;
+      }
+      if (finished) return;
+      try {
+        feed(input);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      step();
+    };
+    const step = (): void => {
+      if (finished) return;
+      try {
+        for (;;) {
+          if (reason !== undefined) {
+            done();
+            return;
+          }
+          for (let event = session.next(); event; event = session.next()) {
+            const pending = handle(event);
+            if (pending) {
+              pending.then(step, fail);
+              return;
+            }
+            if (reason !== undefined) {
+              done();
+              return;
+            }
+          }
+          const writing = flush();
+          if (writing) {
+            writing.then(step, fail);
+            return;
+          }
+          if (reason !== undefined) {
+            done();
+            return;
+          }
+          // Events the flush produced (a failed write closes the session).
+          if (session.state === 'closed') continue;
+          if (pendingRead !== undefined) {
+            const early = pendingRead;
+            pendingRead = undefined;
+            early.then(onInput, fail);
+            return;
+          }
+          if (transport.readNext === undefined) {
+            transport.read().then(onInput, fail);
+            return;
+          }
+          inReadNext = true;
+          try {
+            transport.readNext(onInput);
+          } finally {
+            inReadNext = false;
+          }
+          const input = syncInput;
+          if (input === undefined) return; // onInput steps on when the input comes
+          syncInput = undefined;
+          feed(input);
+        }
+      } catch (error) {
+        fail(error);
+      }
+    };
+    step();
+  });
 }
 
 /** A bounded async queue between the driver (push) and the `onData` consumer (iterate). */
