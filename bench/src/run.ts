@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<string> }>> = {
   mime: () => import('./mime.bench.js'),
   'imap-parser': () => import('./imap-parser.bench.js'),
   smtp: () => import('./smtp.bench.js'),
+  'smtp-session': () => import('./smtp-session.bench.js'),
   'store-sqlite': () => import('./store-sqlite.bench.js'),
   'imap-server': () => import('./imap-server.bench.js'),
   dkim: () => import('./dkim.bench.js'),

@@ -6,7 +6,9 @@
  * - Postfix's C smtp-sink
  * Each server runs in its own process pinned to core 0 (`taskset -c 0`); smtp-source runs on core 1.
  * We report messages per second (wall clock of smtp-source), the server's CPU seconds per 10,000
- * messages (utime + stime from /proc), its peak RSS (VmHWM) and its RSS before the load (VmRSS).
+ * messages (utime + stime from /proc), its peak RSS (VmHWM), its peak anonymous RSS (RssAnon sampled
+ * every 10 ms: the memory the process owns — VmHWM also counts the executable's file pages, ~34 MB of
+ * node shared by every Node process) and its RSS before the load (VmRSS).
  * The machine is shared, so the contenders take turns in each round and the table shows the
  * median of the rounds (peak RSS: the highest). The Mailwire sink runs twice: as is, and with V8's
  * young generation capped (`--max-semi-space-size=1`), to show how much of its peak RSS is heap
@@ -26,8 +28,9 @@
  *   the Mailwire sink (first row).
  * - MAILWIRE_BENCH_SMTP_LAYERS=1 — add the layer-analysis sinks between the floor and the Mailwire
  *   sink (docs/benchmarks.md, "Where our cost above the floor goes"): the floor driven through a
- *   pull read() and awaited writes, canned replies over listen() + NodeTransport, and the session
- *   over NodeTransport with a bare loop instead of serve().
+ *   pull read() and awaited writes (how serve() drove a transport before readNext()), canned replies
+ *   over listen() + NodeTransport, and the session over NodeTransport with a bare loop instead of
+ *   serve() (both through readNext(), answered in the turn the input came in).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -91,8 +94,14 @@ const allServers: Server[] = [
   ...(process.env.MAILWIRE_BENCH_SMTP_LAYERS === '1'
     ? [
         nodeSink('_layer: floor driven by a pull read() and awaited writes_', 'floor-pull-sink.mjs'),
-        nodeSink('_layer: canned replies over listen() + NodeTransport_', 'floor-transport-sink.mjs'),
-        nodeSink('_layer: SmtpServerSession over NodeTransport, no serve()_', 'session-loop-sink.mjs'),
+        nodeSink(
+          '_layer: canned replies over listen() + NodeTransport (readNext)_',
+          'floor-transport-sink.mjs',
+        ),
+        nodeSink(
+          '_layer: SmtpServerSession over NodeTransport (readNext), no serve()_',
+          'session-loop-sink.mjs',
+        ),
       ]
     : []),
   {
@@ -171,7 +180,7 @@ function peakRssMb(pid: number): number {
   return statusMb(pid, 'VmHWM');
 }
 
-function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -186,7 +195,23 @@ interface Measurement {
   readonly rate: number;
   readonly cpu: number;
   readonly rss: number;
+  /** Highest anonymous RSS seen (sampled every 10 ms): memory the process owns, without the executable's shared file pages. */
+  readonly anon: number;
   readonly idle: number;
+}
+
+/** Runs smtp-source to completion, without blocking this process (the RSS sampler runs meanwhile). */
+function runSource(args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const source = spawn('taskset', ['-c', '1', '/usr/sbin/smtp-source', ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
+    source.once('error', reject);
+    source.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`smtp-source exited with ${code ?? signal}`)),
+    );
+  });
 }
 
 async function measure(server: Server, scenario: Scenario): Promise<Measurement> {
@@ -195,13 +220,13 @@ async function measure(server: Server, scenario: Scenario): Promise<Measurement>
   try {
     const idle = statusMb(pid, 'VmRSS');
     const cpuBefore = cpuSeconds(pid);
+    let anon = statusMb(pid, 'RssAnon');
+    const sampler = setInterval(() => {
+      anon = Math.max(anon, statusMb(pid, 'RssAnon'));
+    }, 10);
     const started = performance.now();
-    execFileSync(
-      'taskset',
-      [
-        '-c',
-        '1',
-        '/usr/sbin/smtp-source',
+    try {
+      await runSource([
         '-c',
         ...scenario.args,
         '-m',
@@ -211,15 +236,17 @@ async function measure(server: Server, scenario: Scenario): Promise<Measurement>
         '-t',
         'sink@example.test',
         `127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 },
-    );
+      ]);
+    } finally {
+      clearInterval(sampler);
+    }
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuSeconds(pid) - cpuBefore;
     return {
       rate: scenario.messages / seconds,
       cpu: (cpu / scenario.messages) * 10_000,
       rss: peakRssMb(pid),
+      anon: Math.max(anon, statusMb(pid, 'RssAnon')),
       idle,
     };
   } finally {
@@ -242,7 +269,7 @@ export async function run(): Promise<string> {
     const rounds = roundsOverride > 0 ? roundsOverride : scenario.rounds;
     out += `#### ${scenario.name} (${scenario.messages.toLocaleString('en-US')} messages${rounds > 1 ? `, median of ${rounds} interleaved runs` : ''})\n\n`;
     out +=
-      '| server | messages/s | ratio to smtp-sink | CPU s per 10k msgs | peak RSS MB | RSS before load MB |\n|---|---:|---:|---:|---:|---:|\n';
+      '| server | messages/s | ratio to smtp-sink | CPU s per 10k msgs | peak RSS MB | peak anonymous RSS MB | RSS before load MB |\n|---|---:|---:|---:|---:|---:|---:|\n';
     const runs = new Map<Server, Measurement[]>(servers.map((server) => [server, []]));
     // Contenders take turns in each round, so a burst of load from elsewhere hits them alike.
     for (let round = 0; round < rounds; round++)
@@ -254,12 +281,13 @@ export async function run(): Promise<string> {
         rate: median(m.map((x) => x.rate)),
         cpu: median(m.map((x) => x.cpu)),
         rss: Math.max(...m.map((x) => x.rss)),
+        anon: Math.max(...m.map((x) => x.anon)),
         idle: median(m.map((x) => x.idle)),
       };
     });
     const sink = rows.find((r) => r.name.startsWith('Postfix'))?.rate ?? 1;
     for (const r of rows) {
-      out += `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(r.rate / sink).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.rss.toFixed(0)} | ${r.idle.toFixed(0)} |\n`;
+      out += `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(r.rate / sink).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${r.rss.toFixed(0)} | ${r.anon.toFixed(0)} | ${r.idle.toFixed(0)} |\n`;
     }
     out += '\n';
   }

@@ -1,5 +1,6 @@
 // Layer analysis (run with MAILWIRE_BENCH_SMTP_LAYERS=1): canned replies (canned-dialogue.mjs) over
-// @mailwire/node listen() and NodeTransport (built packages), no session. Prints its port.
+// @mailwire/node listen() and NodeTransport (built packages), no session: input through readNext()
+// and answered in the same turn, as serve() drives a transport. Prints its port.
 import { listen } from '@mailwire/node';
 import { CannedDialogue, GREETING } from './canned-dialogue.mjs';
 
@@ -7,15 +8,18 @@ const server = await listen({
   host: '127.0.0.1',
   port: Number(process.argv[2] ?? 0),
   limits: { maxConnections: 10000, maxConnectionsPerIp: 10000 },
-  async onConnection(t) {
-    const dialogue = new CannedDialogue();
-    await t.write(GREETING);
-    for (;;) {
-      const input = await t.read();
-      if (input.type !== 'data') return;
-      for (const reply of dialogue.feed(input.bytes)) await t.write(reply);
-      if (dialogue.quit) return;
-    }
+  onConnection(t) {
+    return new Promise((done) => {
+      const dialogue = new CannedDialogue();
+      t.write(GREETING);
+      const onInput = (input) => {
+        if (input.type !== 'data') return done();
+        for (const reply of dialogue.feed(input.bytes)) t.write(reply);
+        if (dialogue.quit) return done();
+        t.readNext(onInput);
+      };
+      t.readNext(onInput);
+    });
   },
 });
 process.stdout.write(`${server.port}\n`);
